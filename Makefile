@@ -1,0 +1,96 @@
+# klikit: Lua module with a C core. `make help` lists the targets.
+LUA_VERSION  ?= 5.4
+LUA          ?= lua$(LUA_VERSION)
+PKG_CONFIG   ?= pkg-config
+LUA_PC       ?= $(shell $(PKG_CONFIG) --exists lua$(LUA_VERSION) && echo lua$(LUA_VERSION) || echo lua)
+LUA_INCDIR   ?= $(patsubst -I%,%,$(filter -I%,$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null)))
+CURL_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS    ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+CC           ?= cc
+CFLAGS       ?= -O2 -g
+WARN         ?= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+LIBFLAG      ?= -shared
+PREFIX       ?= /usr/local
+BUILD        ?= build/$(LUA_VERSION)
+BUSTED       ?= /usr/bin/busted
+
+SRCS := $(wildcard csrc/*.c)
+HDRS := $(wildcard csrc/*.h)
+LUA_SRCS := $(shell find lua -name '*.lua' | sort)
+MODULE := $(BUILD)/klikit/core.so
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
+             $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS)
+
+# The module never links liblua: the host interpreter provides the Lua API.
+$(MODULE): $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS) $(LDFLAGS)
+
+.PHONY: all build install deps test sandbox demo valgrind check-c check-symbols lint clean help
+all build: $(MODULE)
+
+help:
+	@echo "make            build $(MODULE) for Lua $(LUA_VERSION)"
+	@echo "make deps       apt-get install the Debian packages klikit needs (when missing)"
+	@echo "make test       build and run the busted suite against a local sandbox"
+	@echo "make demo       build, start the sandbox, run examples/quickstart.lua, stop it"
+	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
+	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
+	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
+	@echo "make check-c    -Werror builds against Lua 5.4 and LuaJIT 2.1 headers"
+
+install: $(MODULE)
+	@test -n "$(PREFIX)" || { echo "PREFIX is empty"; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/klikit
+	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/klikit/core.so
+	@for f in $(LUA_SRCS); do \
+	  dest=$(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/$${f#lua/}; \
+	  install -d "$$(dirname "$$dest")" && install -m 644 "$$f" "$$dest" || exit 1; \
+	done
+	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
+
+DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev pkg-config gcc make \
+                nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	else echo "all Debian packages present"; fi
+
+test: $(MODULE)
+	KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+
+valgrind: $(MODULE)
+	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	  --suppressions=spec/support/valgrind.supp \
+	  $(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+
+sandbox:
+	sandbox/sandboxctl run
+
+demo: $(MODULE)
+	KLIKIT_BUILD=$(BUILD) LUA=$(LUA) sandbox/sandboxctl with examples/run-with-sandbox $(LUA) examples/quickstart.lua
+
+# Zero-warning builds against both header sets the module supports.
+check-c:
+	$(CC) $(CFLAGS) $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
+	  $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) -fsyntax-only $(SRCS)
+	$(CC) $(CFLAGS) $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
+	  -I/usr/include/luajit-2.1 $(CURL_CFLAGS) -fsyntax-only $(SRCS)
+	@echo "check-c: no warnings against Lua $(LUA_VERSION) and LuaJIT 2.1 headers"
+
+check-symbols: $(MODULE)
+	@syms=$$(nm -D --defined-only $(MODULE) | awk '$$2 ~ /^[TDBR]$$/ {print $$3}'); \
+	if [ "$$syms" != "luaopen_klikit_core" ]; then echo "unexpected exports: $$syms"; exit 1; fi; \
+	echo "check-symbols: only luaopen_klikit_core is exported"
+
+lint:
+	luacheck lua spec sandbox examples
+
+clean:
+	rm -rf build

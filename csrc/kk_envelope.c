@@ -1,0 +1,278 @@
+/* Decoding of klikit's response envelope:
+ *   {request_id, data}  or  {request_id, error{code, message, details}}
+ * into (true, data, request_id) or (false, parts). `parts` is a plain table that the
+ * Lua layer turns into an error object; the code vocabulary is policy and lives in Lua.
+ *
+ * JSON values are normalised for Lua: object members that are null are dropped (so they
+ * read as nil, like the many fields klikit omits), null array elements stay as the
+ * null sentinel (klikit.null) so `#` and ipairs stay right, and integral numbers become
+ * Lua integers on 5.3+ (lua-cjson 2.1.0 decodes every number as a float). */
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+
+#include "kk_compat.h"
+#include "kk_internal.h"
+
+#define KK_SNIPPET_MAX 160
+#define KK_MAX_SAFE_INT 9007199254740992.0 /* 2^53: beyond it doubles skip integers */
+
+static int is_null(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+/* Replaces the integral float at the top of the stack by an integer (5.3+ only). */
+static void integerize_top(lua_State *L) {
+#if LUA_VERSION_NUM >= 503
+  if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+    lua_Number n = lua_tonumber(L, -1);
+    if (n == floor(n) && fabs(n) <= KK_MAX_SAFE_INT) {
+      lua_pop(L, 1);
+      lua_pushinteger(L, (lua_Integer)n);
+    }
+  }
+#else
+  (void)L;
+#endif
+}
+
+/* Normalises the table at the top of the stack in place. cjson's depth limit bounds
+ * the recursion. */
+static void normalize_table(lua_State *L) {
+  int t = lua_gettop(L);
+  luaL_checkstack(L, 6, "klikit.core: JSON too deeply nested");
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    int vt = lua_type(L, -1);
+    if (vt == LUA_TTABLE) {
+      normalize_table(L);
+    } else if (vt == LUA_TNUMBER) {
+#if LUA_VERSION_NUM >= 503
+      if (!lua_isinteger(L, -1)) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        integerize_top(L);
+        lua_rawset(L, t);
+      }
+#endif
+    } else if (is_null(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
+      lua_pushvalue(L, -2);
+      lua_pushnil(L);
+      lua_rawset(L, t); /* clearing an existing field during lua_next is allowed */
+    }
+    lua_pop(L, 1);
+  }
+}
+
+static void normalize_top(lua_State *L) {
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    normalize_table(L);
+  } else if (is_null(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  } else {
+    integerize_top(L);
+  }
+}
+
+/* Pushes a one-line, printable excerpt of a non-JSON body (an HTML <title> if any). */
+static void push_snippet(lua_State *L, const char *body, size_t len) {
+  char out[KK_SNIPPET_MAX + 4];
+  size_t i, o = 0;
+  const char *start = body, *end = body + len;
+  const char *p;
+  int space = 0;
+  for (p = body; p + 7 <= end; p++) {
+    if (strncasecmp(p, "<title>", 7) == 0) {
+      const char *q;
+      for (q = p + 7; q + 8 <= end; q++) {
+        if (strncasecmp(q, "</title>", 8) == 0) {
+          start = p + 7;
+          end = q;
+          break;
+        }
+      }
+      break;
+    }
+  }
+  for (i = 0; start + i < end && o < KK_SNIPPET_MAX; i++) {
+    unsigned char c = (unsigned char)start[i];
+    if (c < 0x20 || c == 0x7f) {
+      if (!space && o > 0) out[o++] = ' ';
+      space = 1;
+      continue;
+    }
+    if (c == ' ' && (space || o == 0)) continue;
+    space = (c == ' ');
+    out[o++] = (char)c;
+  }
+  while (o > 0 && out[o - 1] == ' ') o--;
+  if (start + i < end) {
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  lua_pushlstring(L, out, o);
+}
+
+static void set_string(lua_State *L, const char *k, const char *v) {
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* Pushes a new parts table {kind, status}. */
+static void new_parts(lua_State *L, const char *kind, int status) {
+  lua_createtable(L, 0, 8);
+  set_string(L, "kind", kind);
+  lua_pushinteger(L, status);
+  lua_setfield(L, -2, "status");
+}
+
+static int only_whitespace(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+  return 1;
+}
+
+/* decode_envelope(status, body) -> true, data, request_id | false, parts
+ * Upvalue 1: a private cjson.safe decode function. */
+static int envelope_decode(lua_State *L) {
+  int status = (int)luaL_checkinteger(L, 1);
+  size_t len;
+  const char *body = luaL_optlstring(L, 2, "", &len);
+  int ok2xx = status >= 200 && status < 300;
+  int env, has_rid;
+
+  lua_settop(L, 2);
+  if (only_whitespace(body, len)) {
+    if (ok2xx) { /* a 204 (or an empty 200) carries no data */
+      lua_pushboolean(L, 1);
+      lua_pushnil(L);
+      lua_pushnil(L);
+      return 3;
+    }
+    lua_pushboolean(L, 0);
+    new_parts(L, "http_error", status);
+    lua_pushfstring(L, "HTTP %d with an empty body", status);
+    lua_setfield(L, -2, "message");
+    return 2;
+  }
+
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 2); /* cjson.safe: value | nil, message */
+  if (lua_type(L, -2) != LUA_TTABLE || kk_rawlen(L, -2) > 0) {
+    const char *why = lua_tostring(L, -1);
+    lua_pushboolean(L, 0);
+    if (ok2xx) {
+      new_parts(L, "decode_failed", status);
+      if (why)
+        lua_pushfstring(L, "HTTP %d body is not valid JSON (%s)", status, why);
+      else
+        lua_pushfstring(L, "HTTP %d body is JSON but not a klikit envelope object", status);
+    } else {
+      new_parts(L, "http_error", status);
+      lua_pushfstring(L, "HTTP %d with a body that is not a klikit envelope: ", status);
+      push_snippet(L, body, len);
+      lua_concat(L, 2);
+    }
+    lua_setfield(L, -2, "message");
+    return 2;
+  }
+  lua_pop(L, 1);
+  env = lua_gettop(L);
+
+  lua_getfield(L, env, "request_id");
+  has_rid = lua_type(L, -1) == LUA_TSTRING;
+  if (!has_rid) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  /* stack: env, request_id|nil */
+
+  lua_getfield(L, env, "error");
+  if (lua_type(L, -1) == LUA_TTABLE || (!ok2xx && lua_type(L, -1) == LUA_TSTRING)) {
+    int e = lua_gettop(L);
+    lua_pushboolean(L, 0);
+    if (lua_type(L, e) == LUA_TSTRING) { /* {"error": "text"}: not klikit's shape */
+      new_parts(L, "http_error", status);
+      lua_pushvalue(L, e);
+      lua_setfield(L, -2, "message");
+    } else {
+      new_parts(L, "api", status);
+      lua_getfield(L, e, "code");
+      if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+        lua_pushstring(L, lua_tostring(L, -1));
+        lua_setfield(L, -3, "raw_code");
+      }
+      lua_pop(L, 1);
+      lua_getfield(L, e, "message");
+      if (lua_type(L, -1) == LUA_TSTRING) lua_setfield(L, -2, "message");
+      else lua_pop(L, 1);
+      lua_getfield(L, e, "details");
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        normalize_table(L);
+        lua_setfield(L, -2, "details");
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    if (has_rid) {
+      lua_pushvalue(L, env + 1);
+      lua_setfield(L, -2, "request_id");
+    }
+    return 2;
+  }
+  lua_pop(L, 1);
+
+  if (!ok2xx) {
+    lua_pushboolean(L, 0);
+    new_parts(L, "http_error", status);
+    lua_pushfstring(L, "HTTP %d with a JSON body that has no error object", status);
+    lua_setfield(L, -2, "message");
+    if (has_rid) {
+      lua_pushvalue(L, env + 1);
+      lua_setfield(L, -2, "request_id");
+    }
+    return 2;
+  }
+
+  lua_pushliteral(L, "data");
+  lua_rawget(L, env);
+  if (lua_isnil(L, -1)) { /* absent, as opposed to JSON null */
+    lua_pushboolean(L, 0);
+    new_parts(L, "decode_failed", status);
+    lua_pushfstring(L, "HTTP %d body is JSON but has neither data nor error", status);
+    lua_setfield(L, -2, "message");
+    if (has_rid) {
+      lua_pushvalue(L, env + 1);
+      lua_setfield(L, -2, "request_id");
+    }
+    return 2;
+  }
+  normalize_top(L);
+  lua_pushboolean(L, 1);
+  lua_insert(L, -2);
+  lua_pushvalue(L, env + 1);
+  return 3;
+}
+
+/* normalize(value) -> value: the same null/integer normalisation for any decoded JSON. */
+static int envelope_normalize(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  normalize_top(L);
+  return 1;
+}
+
+void kk_envelope_open(lua_State *L) {
+  /* stack: module table, decode */
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, envelope_decode, 1);
+  lua_setfield(L, -3, "decode_envelope");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, envelope_normalize);
+  lua_setfield(L, -2, "normalize");
+}

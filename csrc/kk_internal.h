@@ -1,0 +1,32 @@
+/* Interfaces shared between the C files of klikit.core. Built with
+ * -fvisibility=hidden: only luaopen_klikit_core leaves the shared object. */
+#ifndef KK_INTERNAL_H
+#define KK_INTERNAL_H
+
+#include <stddef.h>
+#include <lua.h>
+
+#define KK_VERSION "0.1.0"
+
+/* Growable byte buffer (lua-cjson's strbuf, trimmed down). */
+typedef struct {
+  char *data;
+  size_t len;
+  size_t cap;
+} kk_buf;
+
+int kk_buf_append(kk_buf *b, const char *p, size_t n); /* 0 ok, -1 out of memory */
+void kk_buf_reset(kk_buf *b);                          /* len = 0, keeps storage */
+void kk_buf_free(kk_buf *b);
+
+/* Registers the transport metatable and pushes the `new_transport` function. */
+void kk_transport_open(lua_State *L);
+/* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */
+void kk_envelope_open(lua_State *L);
+/* Pure helpers: base64 and UUIDv4 strings. */
+void kk_helpers_register(lua_State *L);
+
+/* The module entry point, the only exported symbol. */
+int luaopen_klikit_core(lua_State *L);
+
+#endif
