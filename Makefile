@@ -13,6 +13,7 @@ LIBFLAG      ?= -shared
 PREFIX       ?= /usr/local
 BUILD        ?= build/$(LUA_VERSION)
 BUSTED       ?= /usr/bin/busted
+DEMO_MONTH   ?= 2026-06
 
 SRCS := $(wildcard csrc/*.c)
 HDRS := $(wildcard csrc/*.h)
@@ -73,8 +74,9 @@ valgrind: $(MODULE)
 sandbox:
 	sandbox/sandboxctl run
 
+LUA_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
 demo: $(MODULE)
-	KLIKIT_BUILD=$(BUILD) LUA=$(LUA) sandbox/sandboxctl with examples/run-with-sandbox $(LUA) examples/quickstart.lua
+	$(LUA_ENV) sandbox/sandboxctl with $(LUA) examples/quickstart.lua $(DEMO_MONTH)
 
 # Zero-warning builds against both header sets the module supports.
 check-c:

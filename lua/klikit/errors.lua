@@ -1,0 +1,144 @@
+--- Error objects and the catalogue of every code the client can return.
+-- Runtime failures are returned as `nil, err`; `err` is a table with `code`, `status`,
+-- `message`, `request_id`, `details`, `retryable`, `raw_code` and a `__tostring`.
+local M = {}
+
+local BY_STATUS = "by_status" -- retryable when the HTTP status is 429 or 5xx
+
+--- code -> { status = HTTP status or nil, retryable = bool | "by_status", meaning = ... }
+-- `source` tells whether klikit sends the code or the client makes it up.
+M.codes = {
+  auth_missing = { status = 401, retryable = false, source = "server",
+    meaning = "Authorization header absent or malformed" },
+  auth_invalid_credential = { status = 401, retryable = false, source = "server",
+    meaning = "partner_key/secret_key did not verify (wrong or revoked)" },
+  auth_revoked = { status = 403, retryable = false, source = "server",
+    meaning = "the credential was revoked (klikit also documents this as 401)" },
+  auth_forbidden = { status = 403, retryable = false, source = "server",
+    meaning = "the credential is not scoped for this endpoint" },
+  request_invalid = { status = 400, retryable = false, source = "both",
+    meaning = "body, query or arguments failed validation (client-side: nothing was sent)" },
+  request_missing_idempotency_key = { status = 400, retryable = false, source = "server",
+    meaning = "a write endpoint was called without an Idempotency-Key" },
+  request_invalid_range = { status = 400, retryable = false, source = "server",
+    meaning = "the from/to window is longer than 90 days" },
+  resource_not_found = { status = 404, retryable = false, source = "server",
+    meaning = "the order/store/mapping does not exist or is not visible to this credential" },
+  resource_unmapped = { status = 404, retryable = false, source = "server",
+    meaning = "a stock/availability call named an unknown SKU" },
+  state_invalid_transition = { status = 409, retryable = false, source = "server",
+    meaning = "the order cannot move to that status from its current one (409 or 422)" },
+  state_idempotency_conflict = { status = 409, retryable = false, source = "server",
+    meaning = "the Idempotency-Key was already used with a different body" },
+  rate_limit_exceeded = { status = 429, retryable = true, source = "server",
+    meaning = "per-credential rate cap hit; see err.retry_after" },
+  downstream_unavailable = { status = 502, retryable = true, source = "server",
+    meaning = "a klikit-internal dependency is unreachable" },
+  internal = { status = 500, retryable = true, source = "server",
+    meaning = "failure inside klikit" },
+  api_error = { status = nil, retryable = BY_STATUS, source = "server",
+    meaning = "klikit answered with an error code this client does not know (see raw_code)" },
+  http_error = { status = nil, retryable = BY_STATUS, source = "client",
+    meaning = "non-2xx answer without a usable klikit envelope (proxy page, empty or cut body)" },
+  decode_failed = { status = nil, retryable = true, source = "client",
+    meaning = "a 2xx answer whose body is not a klikit JSON envelope" },
+  network_error = { status = nil, retryable = true, source = "client",
+    meaning = "no HTTP answer: connection refused/reset, DNS failure, ..." },
+  timeout = { status = nil, retryable = true, source = "client",
+    meaning = "the request did not complete within timeout/connect_timeout" },
+  tls_verify_failed = { status = nil, retryable = false, source = "client",
+    meaning = "the server certificate did not verify; set ca_file to the CA that signs it" },
+  response_too_large = { status = nil, retryable = false, source = "client",
+    meaning = "the response body exceeded max_body_bytes and was refused" },
+}
+M.BY_STATUS = BY_STATUS
+
+-- The UPPER_SNAKE vocabulary of klikit's concepts/errors page (and stray upstream codes),
+-- keyed by their lowercased form.
+local ALIASES = {
+  missing_auth = "auth_missing",
+  invalid_credentials = "auth_invalid_credential",
+  forbidden_scope = "auth_forbidden",
+  not_found = "resource_not_found",
+  idempotency_key_conflict = "state_idempotency_conflict",
+  invalid_transition = "state_invalid_transition",
+  rate_limited = "rate_limit_exceeded",
+}
+
+--- Maps a code as klikit sent it to the stable lowercase code.
+function M.normalize_code(raw)
+  if type(raw) ~= "string" then return "api_error" end
+  local lower = raw:lower()
+  local entry = M.codes[lower]
+  if entry and entry.source ~= "client" and lower ~= "api_error" then return lower end
+  return ALIASES[lower] or "api_error"
+end
+
+local function retryable_status(status)
+  return status == 429 or (type(status) == "number" and status >= 500 and status <= 599)
+end
+
+local Error = {}
+Error.__index = Error
+M.Error = Error
+
+function Error.__tostring(e)
+  local where = {}
+  where[#where + 1] = e.status and ("HTTP " .. tostring(e.status)) or "no HTTP status"
+  where[#where + 1] = e.request_id and ("request_id " .. e.request_id) or "no request_id"
+  if e.method and e.path then where[#where + 1] = e.method .. " " .. e.path end
+  return string.format("klikit: %s: %s [%s]", e.code, e.message or M.codes[e.code].meaning,
+    table.concat(where, ", "))
+end
+
+--- Builds an error object; `fields.code` must be a catalogued code.
+function M.new(fields)
+  local entry = M.codes[fields.code]
+  assert(entry, "klikit: uncatalogued error code " .. tostring(fields.code))
+  local e = setmetatable({}, Error)
+  for k, v in pairs(fields) do e[k] = v end
+  if e.retryable == nil then
+    if entry.retryable == BY_STATUS then e.retryable = retryable_status(e.status)
+    else e.retryable = entry.retryable end
+  end
+  e.message = e.message or entry.meaning
+  return e
+end
+
+function M.is_error(v)
+  return getmetatable(v) == Error
+end
+
+--- Raises a request_invalid error: the caller passed something unusable.
+function M.invalid(message)
+  error(M.new { code = "request_invalid", message = message }, 2)
+end
+
+--- From the parts table that klikit.core.decode_envelope returns on failure.
+function M.from_envelope(parts)
+  local code
+  if parts.kind == "api" then code = M.normalize_code(parts.raw_code)
+  elseif parts.kind == "decode_failed" then code = "decode_failed"
+  else code = "http_error" end
+  return M.new {
+    code = code, status = parts.status, message = parts.message, raw_code = parts.raw_code,
+    request_id = parts.request_id, details = parts.details,
+  }
+end
+
+local TRANSPORT_CODES = { network_error = true, timeout = true, tls_verify_failed = true,
+  response_too_large = true }
+
+--- From a transport failure: a table {code, message, curl_code} or a plain string.
+function M.from_transport(terr)
+  if M.is_error(terr) then return terr end
+  if type(terr) ~= "table" then terr = { message = tostring(terr) } end
+  local code = TRANSPORT_CODES[terr.code] and terr.code or "network_error"
+  local message = terr.message or M.codes[code].meaning
+  if code == "tls_verify_failed" then
+    message = message .. " (hint: pass ca_file = the CA bundle that signs this server)"
+  end
+  return M.new { code = code, message = message, curl_code = terr.curl_code }
+end
+
+return M

@@ -1,0 +1,19 @@
+--- klikit: a Lua client for the klikit Partner API.
+--   local klikit = require "klikit"
+--   local client = klikit.new{ partner_key = ..., secret_key = ..., env = "dev" }
+local core = require "klikit.core"
+local client = require "klikit.client"
+local errors = require "klikit.errors"
+
+local klikit = {
+  VERSION = core.version,
+  new = client.new,
+  ENVIRONMENTS = client.ENVIRONMENTS,
+  --- code -> { status, retryable (true | false | "by_status"), meaning, source }
+  errors = errors.codes,
+  is_error = errors.is_error,
+  --- JSON null inside arrays (object members that are null read as nil).
+  null = core.null,
+}
+
+return klikit

@@ -1,0 +1,160 @@
+--- Small pure helpers: URL building, argument checks and RFC 3339 time handling.
+local errors = require "klikit.errors"
+
+local M = {}
+local invalid = errors.invalid
+
+--- Percent-encodes everything but RFC 3986 unreserved characters.
+function M.escape(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end))
+end
+
+local function is_integer(v)
+  return type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53
+end
+M.is_integer = is_integer
+
+local function format_scalar(name, v)
+  local t = type(v)
+  if t == "string" then
+    if v:find("[%z\r\n]") then invalid("query parameter " .. name .. " contains CR, LF or NUL") end
+    return v
+  elseif t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then
+      invalid("query parameter " .. name .. " is not a finite number")
+    end
+    if is_integer(v) then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  elseif t == "boolean" then
+    return tostring(v)
+  end
+  invalid("query parameter " .. name .. " must be a string, number or boolean, got " .. t)
+end
+
+--- Encodes a query table in sorted key order, so a request is byte-stable.
+function M.query_string(query)
+  if query == nil then return "" end
+  if type(query) ~= "table" then invalid("query must be a table") end
+  local keys = {}
+  for k in pairs(query) do
+    if type(k) ~= "string" or k == "" then invalid("query keys must be non-empty strings") end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = M.escape(k) .. "=" .. M.escape(format_scalar(k, query[k]))
+  end
+  return table.concat(parts, "&")
+end
+
+--- A path segment taken from caller data (ids, SKUs): positive integer or safe string.
+function M.path_id(name, v)
+  if is_integer(v) then
+    if v < 1 then invalid(name .. " must be a positive integer, got " .. string.format("%d", v)) end
+    return string.format("%d", v)
+  elseif type(v) == "string" then
+    if v == "" or #v > 128 or not v:find("^[%w%-_%.:]+$") or v == "." or v == ".." then
+      invalid(name .. " must be a positive integer or a string of letters, digits, '-', '_', "
+        .. "'.', ':' (at most 128), got " .. string.format("%q", v:sub(1, 40)))
+    end
+    return M.escape(v)
+  end
+  invalid(name .. " must be a positive integer or a string, got " .. type(v))
+end
+
+--- Checks an optional integer argument within [lo, hi] (hi may be nil).
+function M.check_int(name, v, lo, hi)
+  if v == nil then return nil end
+  if not is_integer(v) or v < lo or (hi and v > hi) then
+    invalid(string.format("%s must be an integer in %d..%s, got %s", name, lo,
+      hi and string.format("%d", hi) or "", tostring(v)))
+  end
+  return v
+end
+
+--- Checks that `t` only has keys listed in `allowed` (catches typos such as `form`).
+function M.check_keys(what, t, allowed)
+  if t == nil then return {} end
+  if type(t) ~= "table" then invalid(what .. " expects a table of parameters, got " .. type(t)) end
+  for k in pairs(t) do
+    if not allowed[k] then
+      local names = {}
+      for n in pairs(allowed) do names[#names + 1] = n end
+      table.sort(names)
+      invalid(string.format("%s: unknown parameter %s (known: %s)", what, tostring(k),
+        table.concat(names, ", ")))
+    end
+  end
+  return t
+end
+
+-- Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+local function days_from_civil(y, m, d)
+  local floor = math.floor
+  if m <= 2 then y = y - 1 end
+  local era = floor((y >= 0 and y or y - 399) / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+local function days_in_month(y, m)
+  local dim = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+  if m == 2 and (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) then return 29 end
+  return dim[m]
+end
+
+--- Parses an RFC 3339 date-time; returns Unix seconds (may be fractional) or nil.
+function M.parse_time(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, frac, zone =
+    s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?%d*)(.*)$")
+  if not y then return nil end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)
+  if mo < 1 or mo > 12 or d < 1 or d > days_in_month(y, mo) or h > 23 or mi > 59 or sec > 60 then
+    return nil
+  end
+  if frac == "." then return nil end
+  local offset
+  if zone == "Z" or zone == "z" then
+    offset = 0
+  else
+    local sign, oh, om = zone:match("^([%+%-])(%d%d):(%d%d)$")
+    if not sign or tonumber(oh) > 23 or tonumber(om) > 59 then return nil end
+    offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "-" and -1 or 1)
+  end
+  local t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + math.min(sec, 59) - offset
+  if frac ~= "" then t = t + tonumber("0" .. frac) end
+  return t
+end
+
+--- Formats Unix seconds as RFC 3339 UTC (whole seconds).
+function M.format_time(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+
+--- Accepts an RFC 3339 string or Unix seconds; returns (wire string, epoch seconds).
+function M.check_time(name, v)
+  if v == nil then return nil end
+  if type(v) == "number" then
+    if v ~= v or v < 0 or v > 253402300799 then
+      invalid(name .. " must be Unix seconds between 1970 and 9999, got " .. tostring(v))
+    end
+    return M.format_time(v), math.floor(v)
+  elseif type(v) == "string" then
+    local t = M.parse_time(v)
+    if not t then
+      invalid(string.format("%s must be RFC 3339 (e.g. 2026-06-01T00:00:00Z) or Unix seconds, got %q",
+        name, v:sub(1, 60)))
+    end
+    return v, t
+  end
+  invalid(name .. " must be an RFC 3339 string or Unix seconds, got " .. type(v))
+end
+
+return M

@@ -1,0 +1,106 @@
+-- Test access to the klikit sandbox: started once per busted run (on a free loopback
+-- port, by sandbox/sandboxctl), stopped by pid at suite end or when the state closes.
+local core = require "klikit.core"
+local cjson = require "cjson.safe"
+
+local M = {
+  partner_key = "pk_test_klikit",
+  secret_key = "sk_test_s3cr3t_never_print_me",
+  limited = { partner_key = "pk_test_limited", secret_key = "sk_test_limited_s3cr3t" },
+  revoked = { partner_key = "pk_test_revoked", secret_key = "sk_test_revoked_s3cr3t" },
+}
+
+local env -- KEY=VALUE lines of `sandboxctl start`
+local guard -- stops the sandbox when the Lua state is closed, even after a crash in a spec
+
+function M.stop()
+  if env and env.KLIKIT_SANDBOX_DIR then
+    os.execute("sandbox/sandboxctl stop '" .. env.KLIKIT_SANDBOX_DIR .. "' >/dev/null 2>&1")
+  end
+  env = nil
+end
+
+function M.start()
+  if env then return env end
+  local p = assert(io.popen("sandbox/sandboxctl start 2>&1", "r"))
+  local out = p:read("a")
+  local ok = p:close()
+  local parsed = {}
+  for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
+  if not ok or not parsed.KLIKIT_SANDBOX_URL then error("sandbox did not start:\n" .. out) end
+  env = parsed
+  guard = setmetatable({}, { __gc = function() M.stop() end })
+  M.url = env.KLIKIT_SANDBOX_URL
+  M.base_url = env.KLIKIT_BASE_URL
+  M.pid = tonumber(env.KLIKIT_SANDBOX_PID)
+  M.dir = env.KLIKIT_SANDBOX_DIR
+  return env
+end
+
+-- A raw transport for the control endpoints (and for requests the client would refuse).
+local raw
+local function transport()
+  raw = raw or core.new_transport {}
+  return raw
+end
+
+function M.http(method, path, body, headers)
+  M.start()
+  local resp, code, msg = transport():request { method = method, url = M.url .. path,
+    body = body, headers = headers or (body and { ["Content-Type"] = "application/json" }), timeout = 10 }
+  assert(resp, code and (code .. ": " .. tostring(msg)))
+  return resp
+end
+
+local function control(method, path, body)
+  local resp = M.http(method, "/_sandbox/" .. path, body and cjson.encode(body))
+  assert(resp.status == 200, "sandbox control " .. path .. " failed: " .. resp.body)
+  return cjson.decode(resp.body)
+end
+
+--- Queues scripted faults, e.g. { kind = "raw", status = 502, body = "<html>..." }.
+function M.faults(list, path)
+  for _, f in ipairs(list) do f.path = f.path or path end
+  return control("POST", "faults", { faults = list })
+end
+
+function M.reset() return control("POST", "reset", {}) end
+
+--- The requests the sandbox received since the last reset (newest last).
+function M.requests() return control("GET", "requests").requests end
+
+--- A client for the sandbox; `overrides` replace the default options.
+function M.client(overrides)
+  M.start()
+  local opts = { partner_key = M.partner_key, secret_key = M.secret_key, base_url = M.base_url }
+  for k, v in pairs(overrides or {}) do opts[k] = v end
+  return require("klikit").new(opts)
+end
+
+--- The orders the sandbox serves, regenerated from the same seed (newest first).
+function M.records()
+  local data = require "klikit_sandbox.data"
+  M.cached_records = M.cached_records or data.generate {}
+  return M.cached_records, data
+end
+
+--- A loopback port nothing listens on (for connection-refused tests).
+function M.closed_port()
+  local used = {}
+  for _, f in ipairs { "/proc/net/tcp", "/proc/net/tcp6" } do
+    local fh = io.open(f)
+    if fh then
+      for line in fh:lines() do
+        local port = line:match("^%s*%d+: [%x]+:(%x+) ")
+        if port then used[tonumber(port, 16)] = true end
+      end
+      fh:close()
+    end
+  end
+  for port = 39999, 30000, -1 do
+    if not used[port] then return port end
+  end
+end
+
+M._guard = function() return guard end
+return M
