@@ -76,11 +76,10 @@ function M.new(opts)
   check_credential("secret_key", secret)
   if key:find(":", 1, true) then invalid("klikit.new: partner_key cannot contain ':' (HTTP Basic)") end
 
-  local base_url = opts.base_url
-  if base_url == nil and opts.env ~= nil then
-    base_url = M.ENVIRONMENTS[opts.env]
-    if not base_url then invalid("klikit.new: env must be \"dev\" or \"prod\", got " .. tostring(opts.env)) end
+  if opts.env ~= nil and not M.ENVIRONMENTS[opts.env] then
+    invalid("klikit.new: env must be \"dev\" or \"prod\", got " .. tostring(opts.env))
   end
+  local base_url = opts.base_url or M.ENVIRONMENTS[opts.env]
   base_url = check_base_url(base_url or os.getenv("KLIKIT_BASE_URL") or M.ENVIRONMENTS.prod,
     opts.allow_insecure_http)
 
@@ -362,7 +361,7 @@ end
 
 --- for brand in client:brands() do   -- GET /brands (one page; no paging fields)
 function Client:brands()
-  return pager.new(self, { path = "/brands", extract = extract_brands })
+  return pager.new(self, { path = "/brands", extract = extract_brands, paged = false })
 end
 
 --- business, err = client:business()  -- data[1].business of GET /brands

@@ -14,12 +14,13 @@ local Pager = {}
 Pager.__index = Pager
 
 --- spec: { path, query, extract = function(data) -> items, paging | nil, why,
----         page = first page, size = page size or nil, error = an error to report first }
+---         page = first page, size = page size or nil, paged = false for one-shot lists,
+---         error = an error to report first }
 -- `paging` is {page, size, total} when the endpoint pages, nil when it answers at once.
 function M.new(client, spec)
   return setmetatable({
     client = client, path = spec.path, query = spec.query or {}, extract = spec.extract,
-    page = spec.page or 1, size = spec.size, err = spec.error,
+    page = spec.page or 1, size = spec.size, err = spec.error, paged = spec.paged ~= false,
     items = {}, index = 1, done = false,
     pages = 0, yielded = 0, total = nil, request_ids = nil,
   }, Pager)
@@ -35,7 +36,7 @@ end
 function Pager:fetch()
   local query = {}
   for k, v in pairs(self.query) do query[k] = v end
-  query.page, query.size = self.page, self.size
+  if self.paged then query.page, query.size = self.page, self.size end
   local data, err, meta = self.client:request("GET", self.path, { query = query })
   if err then return nil, err end
   local items, paging, why = self.extract(data)

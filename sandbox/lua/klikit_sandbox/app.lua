@@ -78,9 +78,12 @@ local function apply_fault(f, rid)
   return nil
 end
 
+-- A fault matches by path prefix and, optionally, a substring of the query string.
 local function next_fault(path)
+  local args = ngx.var.args or ""
   for i, f in ipairs(state.faults) do
-    if not f.path or path:sub(1, #f.path) == f.path then
+    if (not f.path or path:sub(1, #f.path) == f.path)
+      and (not f.match_query or args:find(f.match_query, 1, true)) then
       if (f.times or 1) <= 1 then table.remove(state.faults, i) else f.times = f.times - 1 end
       return f
     end
