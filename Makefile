@@ -51,7 +51,8 @@ install: $(MODULE)
 	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
 
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev pkg-config gcc make \
-                nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl
+                nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
+                lua-check binutils
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -63,13 +64,13 @@ deps:
 	else echo "all Debian packages present"; fi
 
 test: $(MODULE)
-	KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+	KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
 
 valgrind: $(MODULE)
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
-	  $(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+	  $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
 
 sandbox:
 	sandbox/sandboxctl run

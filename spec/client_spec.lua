@@ -178,7 +178,8 @@ describe("client:request against the sandbox", function()
     local fake = {
       request = function(_, req)
         calls[#calls + 1] = req
-        return { status = 200, headers = {}, body = '{"request_id":"fake-1","data":[{"brands":[{"id":1,"title":"T"}]}]}' }
+        return { status = 200, headers = {},
+          body = '{"request_id":"fake-1","data":[{"brands":[{"id":1,"title":"T"}]}]}' }
       end,
     }
     local client = klikit.new { partner_key = "pk", secret_key = "sk", base_url = "https://x.test/v1/partner",

@@ -37,7 +37,8 @@ describe("klikit.core.decode_envelope", function()
   end)
 
   it("turns integral JSON numbers into Lua integers and keeps fractions", function()
-    local _, data = decode(200, '{"request_id":"r","data":{"id":71280866,"lat":-8.1121781,"big":1e300,"z":-0.0}}')
+    local _, data = decode(200,
+      '{"request_id":"r","data":{"id":71280866,"lat":-8.1121781,"big":1e300,"z":-0.0}}')
     assert.equal("integer", math.type(data.id))
     assert.equal(71280866, data.id)
     assert.equal(-8.1121781, data.lat)
@@ -68,7 +69,8 @@ describe("klikit.core.decode_envelope", function()
   end)
 
   it("accepts an error without request_id (the authentication page's example)", function()
-    local ok, parts = decode(403, '{"error":{"code":"FORBIDDEN_SCOPE","message":"credential is not scoped for menus:oos"}}')
+    local ok, parts = decode(403,
+      '{"error":{"code":"FORBIDDEN_SCOPE","message":"credential is not scoped for menus:oos"}}')
     assert.is_false(ok)
     assert.equal("FORBIDDEN_SCOPE", parts.raw_code)
     assert.is_nil(parts.request_id)

@@ -150,7 +150,8 @@ describe("errors from proxies and broken bodies", function()
     local _, err = client:request("GET", "/orders")
     assert.equal("decode_failed", err.code)
     assert.equal(200, err.status)
-    sandbox.faults { { kind = "raw", status = 500, content_type = "application/json", body = '{"request_id":"abc","err' } }
+    sandbox.faults { { kind = "raw", status = 500, content_type = "application/json",
+      body = '{"request_id":"abc","err' } }
     _, err = client:request("GET", "/orders")
     assert.equal("http_error", err.code)
     assert.is_true(err.retryable)

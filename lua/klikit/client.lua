@@ -52,7 +52,7 @@ end
 
 local function check_seconds(name, v, dflt)
   if v == nil then return dflt end
-  if type(v) ~= "number" or not (v > 0) or v > 86400 then
+  if type(v) ~= "number" or not (v > 0) or v > 86400 then -- luacheck: ignore 581 (NaN)
     invalid("klikit.new: " .. name .. " must be a number of seconds in (0, 86400], got " .. tostring(v))
   end
   return v

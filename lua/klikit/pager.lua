@@ -103,8 +103,8 @@ function Pager:all()
 end
 
 function Pager:__tostring()
-  return string.format("klikit.pager(%s, page %d, %d yielded%s)", self.path, self.page,
-    self.yielded, self.err and (", failed: " .. self.err.code) or (self.done and #self.items < self.index and ", done" or ""))
+  local state = self.err and ("failed: " .. self.err.code) or (self.done and "last page fetched" or "walking")
+  return string.format("klikit.pager(%s, %d pages, %d yielded, %s)", self.path, self.pages, self.yielded, state)
 end
 
 return M
