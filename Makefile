@@ -54,7 +54,9 @@ DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev p
                 nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
                 lua-check binutils
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "deps: not a Debian system; install the equivalents of: $(DEB_PACKAGES)"; exit 0; fi; \
+	missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -63,20 +65,23 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	else echo "all Debian packages present"; fi
 
-test: $(MODULE)
+test: deps
+	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
 
-valgrind: $(MODULE)
+valgrind: deps
+	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
 	  $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
 
-sandbox:
+sandbox: deps
 	sandbox/sandboxctl run
 
 LUA_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
-demo: $(MODULE)
+demo: deps
+	@$(MAKE) --no-print-directory $(MODULE)
 	$(LUA_ENV) sandbox/sandboxctl with $(LUA) examples/quickstart.lua $(DEMO_MONTH)
 
 # Zero-warning builds against both header sets the module supports.

@@ -27,3 +27,37 @@ describe("make install", function()
     assert.equal("0.1.0\t" .. prefix .. "/lib/lua/5.4/klikit/core.so\n", out)
   end)
 end)
+
+describe("packaging and docs stay in sync with the code", function()
+  local function read(path)
+    local fh = assert(io.open(path, "rb"))
+    local s = fh:read("a")
+    fh:close()
+    return s
+  end
+
+  local function list(cmd)
+    local out = {}
+    local p = assert(io.popen(cmd))
+    for line in p:lines() do out[#out + 1] = line end
+    p:close()
+    return out
+  end
+
+  it("the rockspec lists every Lua module and C source", function()
+    local rockspec = read("rockspec/klikit-0.1.0-1.rockspec")
+    for _, f in ipairs(list("find lua -name '*.lua' | sort")) do
+      assert.truthy(rockspec:find('"' .. f .. '"', 1, true), f .. " missing from the rockspec")
+    end
+    for _, f in ipairs(list("ls csrc/*.c")) do
+      assert.truthy(rockspec:find('"' .. f .. '"', 1, true), f .. " missing from the rockspec")
+    end
+  end)
+
+  it("the README documents every error code", function()
+    local readme = read("README.md")
+    for code in pairs(require("klikit").errors) do
+      assert.truthy(readme:find("| `" .. code .. "` |", 1, true), code .. " missing from the README table")
+    end
+  end)
+end)
