@@ -129,6 +129,26 @@ static void new_parts(lua_State *L, const char *kind, int status) {
   lua_setfield(L, -2, "status");
 }
 
+/* With `false` and a parts table on top: copies the request_id at rid (a string or nil)
+ * into the parts table and returns the two values. */
+static int finish_parts(lua_State *L, int rid) {
+  if (lua_isstring(L, rid)) {
+    lua_pushvalue(L, rid);
+    lua_setfield(L, -2, "request_id");
+  }
+  return 2;
+}
+
+/* Expects the message string on top of the stack; returns false, {kind, status, message,
+ * request_id}. */
+static int fail_envelope(lua_State *L, const char *kind, int status, int rid) {
+  lua_pushboolean(L, 0);
+  new_parts(L, kind, status);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "message");
+  return finish_parts(L, rid);
+}
+
 static int only_whitespace(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)
@@ -219,38 +239,20 @@ static int envelope_decode(lua_State *L) {
         lua_pop(L, 1);
       }
     }
-    if (has_rid) {
-      lua_pushvalue(L, env + 1);
-      lua_setfield(L, -2, "request_id");
-    }
-    return 2;
+    return finish_parts(L, env + 1);
   }
   lua_pop(L, 1);
 
   if (!ok2xx) {
-    lua_pushboolean(L, 0);
-    new_parts(L, "http_error", status);
     lua_pushfstring(L, "HTTP %d with a JSON body that has no error object", status);
-    lua_setfield(L, -2, "message");
-    if (has_rid) {
-      lua_pushvalue(L, env + 1);
-      lua_setfield(L, -2, "request_id");
-    }
-    return 2;
+    return fail_envelope(L, "http_error", status, env + 1);
   }
 
   lua_pushliteral(L, "data");
   lua_rawget(L, env);
   if (lua_isnil(L, -1)) { /* absent, as opposed to JSON null */
-    lua_pushboolean(L, 0);
-    new_parts(L, "decode_failed", status);
     lua_pushfstring(L, "HTTP %d body is JSON but has neither data nor error", status);
-    lua_setfield(L, -2, "message");
-    if (has_rid) {
-      lua_pushvalue(L, env + 1);
-      lua_setfield(L, -2, "request_id");
-    }
-    return 2;
+    return fail_envelope(L, "decode_failed", status, env + 1);
   }
   normalize_top(L);
   lua_pushboolean(L, 1);
