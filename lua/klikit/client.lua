@@ -4,7 +4,7 @@ local errors = require "klikit.errors"
 local util = require "klikit.util"
 local pager = require "klikit.pager"
 local curl_transport = require "klikit.transport.curl"
-local json = require("cjson.safe").new()
+local body_mod = require "klikit.body"
 
 local M = {}
 local Client = {}
@@ -188,9 +188,7 @@ function Client:build_request(method, path, opts)
 
   local body = opts.body
   if type(body) == "table" then
-    local encoded, why = json.encode(body)
-    if not encoded then invalid("request: body cannot be encoded as JSON: " .. tostring(why)) end
-    body = encoded
+    body = body_mod.encode(body) -- once: a retry resends these exact bytes
   elseif body ~= nil and type(body) ~= "string" then
     invalid("request: body must be a table (sent as JSON) or a string, got " .. type(body))
   end
@@ -245,155 +243,71 @@ function Client:request(method, path, opts)
   return nil, finish_error(self, err, method, path), meta
 end
 
--- Runs fn(...) and turns a raised request_invalid into nil, err.
-local function guarded(self, where, fn, ...)
+--- Runs fn(...) and turns a raised request_invalid into nil, err (other errors propagate).
+function Client:checked(method, path, fn, ...)
   local ok, a, b, c = pcall(fn, ...)
   if ok then return a, b, c end
-  if errors.is_error(a) then return nil, finish_error(self, a, "GET", where) end
+  if errors.is_error(a) then return nil, finish_error(self, a, method, path) end
   error(a, 0)
 end
 
----------------------------------------------------------------------------------------
--- Orders
-
-local ORDER_FILTERS = { from = true, to = true, status = true, provider_id = true, branch_id = true }
-
--- Validates from/to/status/provider_id/branch_id into a query table.
-local function order_filters(what, params, extra)
-  local allowed = {}
-  for k in pairs(ORDER_FILTERS) do allowed[k] = true end
-  for k in pairs(extra or {}) do allowed[k] = true end
-  params = util.check_keys(what, params, allowed)
-  local q = {}
-  local from, from_t = util.check_time("from", params.from)
-  local to, to_t = util.check_time("to", params.to)
-  if from_t and to_t and to_t < from_t then invalid(what .. ": to is earlier than from") end
-  q.from, q.to = from, to
-  if params.status ~= nil then
-    if not (util.is_integer(params.status) and params.status >= 0) and type(params.status) ~= "string" then
-      invalid(what .. ": status must be a status code (integer) or a string")
-    end
-    q.status = params.status
-  end
-  q.provider_id = util.check_int("provider_id", params.provider_id, 1)
-  q.branch_id = util.check_int("branch_id", params.branch_id, 1)
-  return q, params
+--- Stamps method/path on an error made outside request() and redacts its message.
+function Client:fail(err, method, path)
+  return finish_error(self, err, method, path)
 end
 
-local function extract_orders(data)
-  if type(data) ~= "table" then return nil, nil, "data is not an object" end
-  local list = data.orders
-  if list == nil and data.total ~= nil then list = {} end -- an empty page may come as null
-  if type(list) ~= "table" then return nil, nil, "no data.orders list" end
-  return list, { page = data.page, size = data.size, total = data.total }
+--- A pager that reports `err` on its first step (validation failed; nothing is sent).
+function Client:failed_pager(err, path)
+  return pager.new(self, { path = path, error = finish_error(self, err, "GET", path) })
 end
 
---- for order in client:orders{ from, to, status, provider_id, branch_id, size, page } do
--- Walks every page of GET /orders (newest first). `from` is inclusive, `to` exclusive;
--- both take RFC 3339 strings or Unix seconds.
-function Client:orders(params)
-  local ok, q, p = pcall(order_filters, "orders", params, { size = true, page = true })
-  local size, page, err
-  if ok then
-    ok, err = pcall(function()
-      size = util.check_int("size", p.size, 1, 100) or 100
-      page = util.check_int("page", p.page, 1) or 1
+--- Defines client[name] for a write endpoint from a declarative spec:
+--   { method, path = "/x/{id}", id = "x id" (the method then takes id first),
+--     inferred = true (the docs did not capture method/path: opts.path/opts.method override),
+--     confirm = true (destructive: refuses to run without opts.confirm == true),
+--     body = function(fields) -> body table (raises request_invalid on bad input) }
+-- The method returns data, nil, meta or nil, err, meta.
+function M.define_write(name, spec)
+  local allowed = { idempotency_key = true, timeout = true }
+  if spec.inferred then allowed.path, allowed.method = true, true end
+  if spec.confirm then allowed.confirm = true end
+  Client[name] = function(self, ...)
+    local id, fields, opts
+    if spec.id then id, fields, opts = ... else fields, opts = ... end
+    local method, path = spec.method, spec.path
+    local ok, built = pcall(function()
+      opts = util.check_keys(name, opts, allowed)
+      if spec.confirm and opts.confirm ~= true then
+        invalid(name .. " is destructive: pass { confirm = true } as options to run it")
+      end
+      if opts.method ~= nil then
+        if not METHODS[opts.method] or opts.method == "GET" then invalid(name .. ": opts.method must be a write method") end
+        method = opts.method
+      end
+      if opts.path ~= nil then
+        if type(opts.path) ~= "string" then invalid(name .. ": opts.path must be a string") end
+        path = opts.path
+      end
+      if spec.id then
+        local seg = util.path_id(spec.id, id)
+        path = path:gsub("{id}", function() return seg end)
+      end
+      return spec.body(fields)
     end)
-  else
-    err = q
+    if not ok then
+      if errors.is_error(built) then return nil, finish_error(self, built, method, path), {} end
+      error(built, 0)
+    end
+    return self:request(method, path, { body = built, idempotency_key = opts.idempotency_key,
+      timeout = opts.timeout })
   end
-  if not ok then
-    if not errors.is_error(err) then error(err, 0) end
-    return pager.new(self, { path = "/orders", error = finish_error(self, err, "GET", "/orders") })
+end
+
+--- Defines client[name] for a GET that answers a bare list or object in `data`.
+function M.define_read(name, path)
+  Client[name] = function(self)
+    return self:request("GET", path)
   end
-  return pager.new(self, { path = "/orders", query = q, extract = extract_orders,
-    page = page, size = size })
-end
-
---- n, err = client:count_orders{ from, to, status, provider_id, branch_id }
--- GET /orders/count answers `data: {}` today; when it does, the count comes from
--- GET /orders?size=1 (data.total), as klikit's docs advise.
-function Client:count_orders(params)
-  local q, err = guarded(self, "/orders/count", order_filters, "count_orders", params)
-  if not q then return nil, err end
-  local data, err2 = self:request("GET", "/orders/count", { query = q })
-  if err2 then return nil, err2 end
-  local n = type(data) == "number" and data
-    or (type(data) == "table" and (tonumber(data.count) or tonumber(data.total)))
-  if n then return n end
-  q.page, q.size = 1, 1
-  local page, err3, meta3 = self:request("GET", "/orders", { query = q })
-  if err3 then return nil, err3 end
-  if type(page) ~= "table" or not util.is_integer(page.total) then
-    return nil, errors.new { code = "decode_failed", status = meta3.status, method = "GET",
-      path = "/orders", request_id = meta3.request_id,
-      message = "GET /orders?size=1 returned no integer data.total to count with" }
-  end
-  return page.total
-end
-
---- order, err = client:order(id)   -- GET /orders/{id}
-function Client:order(id)
-  local seg, err = guarded(self, "/orders/{id}", util.path_id, "order id", id)
-  if not seg then return nil, err end
-  local data, err2 = self:request("GET", "/orders/" .. seg)
-  if err2 then return nil, err2 end
-  if type(data) ~= "table" then
-    return nil, errors.new { code = "decode_failed", method = "GET", path = "/orders/" .. seg,
-      message = "GET /orders/" .. seg .. " returned no order object" }
-  end
-  return data
-end
-
----------------------------------------------------------------------------------------
--- Brands and branches
-
--- GET /brands answers a legacy outer array: data[1].brands (data[0] in klikit's docs).
-local function extract_brands(data)
-  if type(data) ~= "table" then return nil, nil, "data is not an array" end
-  if #data == 0 then return {} end
-  local first = data[1]
-  if type(first) ~= "table" then return nil, nil, "data[1] is not an object" end
-  local list = first.brands or {}
-  if type(list) ~= "table" then return nil, nil, "data[1].brands is not a list" end
-  return list
-end
-
---- for brand in client:brands() do   -- GET /brands (one page; no paging fields)
-function Client:brands()
-  return pager.new(self, { path = "/brands", extract = extract_brands, paged = false })
-end
-
---- business, err = client:business()  -- data[1].business of GET /brands
-function Client:business()
-  local data, err = self:request("GET", "/brands")
-  if err then return nil, err end
-  return type(data) == "table" and type(data[1]) == "table" and data[1].business or nil
-end
-
-local function extract_branches(data)
-  if type(data) ~= "table" then return nil, nil, "data is not an object" end
-  local list = data.results
-  if list == nil and data.total ~= nil then list = {} end
-  if type(list) ~= "table" then return nil, nil, "no data.results list" end
-  return list, { page = data.page, size = data.size, total = data.total }
-end
-
---- for branch in client:branches{ size, page } do   -- GET /branches, every page
--- The branch page limit is undocumented (the docs echo size=1000), so size is not
--- clamped to 100 here; without size the server's default applies.
-function Client:branches(params)
-  local ok, err = pcall(function()
-    params = util.check_keys("branches", params, { size = true, page = true })
-    util.check_int("size", params.size, 1)
-    util.check_int("page", params.page, 1)
-  end)
-  if not ok then
-    if not errors.is_error(err) then error(err, 0) end
-    return pager.new(self, { path = "/branches", error = finish_error(self, err, "GET", "/branches") })
-  end
-  return pager.new(self, { path = "/branches", extract = extract_branches,
-    page = params.page or 1, size = params.size })
 end
 
 --- Releases the connection now instead of at garbage collection.

@@ -4,6 +4,13 @@
 local core = require "klikit.core"
 local client = require "klikit.client"
 local errors = require "klikit.errors"
+local body = require "klikit.body"
+local enums = require "klikit.enums"
+
+-- Endpoint modules add their methods to the client class.
+require "klikit.orders"
+require "klikit.stores"
+require "klikit.menus"
 
 local klikit = {
   VERSION = core.version,
@@ -14,6 +21,10 @@ local klikit = {
   is_error = errors.is_error,
   --- JSON null inside arrays (object members that are null read as nil).
   null = core.null,
+  --- Marks a table as a JSON array in request bodies, so an empty one is sent as [].
+  array = body.array,
+  --- Integer code tables: ORDER_STATUS, ORDER_TYPES, PROVIDERS, FULFILLMENT_STATUSES.
+  enums = enums,
 }
 
 return klikit

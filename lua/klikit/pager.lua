@@ -15,14 +15,16 @@ Pager.__index = Pager
 
 --- spec: { path, query, extract = function(data) -> items, paging | nil, why,
 ---         page = first page, size = page size or nil, paged = false for one-shot lists,
----         error = an error to report first }
+---         error = an error to report first,
+---         fetch = function(pager) -> true | nil, err: replaces page-number paging (it sets
+---                 pager.items and pager.done; see klikit.orders) }
 -- `paging` is {page, size, total} when the endpoint pages, nil when it answers at once.
 function M.new(client, spec)
   return setmetatable({
     client = client, path = spec.path, query = spec.query or {}, extract = spec.extract,
     page = spec.page or 1, size = spec.size, err = spec.error, paged = spec.paged ~= false,
     items = {}, index = 1, done = false,
-    pages = 0, yielded = 0, total = nil, request_ids = nil,
+    pages = 0, yielded = 0, total = nil, fetch_page = spec.fetch, state = spec.state,
   }, Pager)
 end
 
@@ -34,6 +36,11 @@ end
 
 -- Fetches the next page into self.items; returns true, or nil, err.
 function Pager:fetch()
+  if self.fetch_page then
+    local ok, err = self.fetch_page(self)
+    if ok then self.index = 1 end
+    return ok, err
+  end
   local query = {}
   for k, v in pairs(self.query) do query[k] = v end
   if self.paged then query.page, query.size = self.page, self.size end

@@ -64,7 +64,16 @@ function M.faults(list, path)
   return control("POST", "faults", { faults = list })
 end
 
-function M.reset() return control("POST", "reset", {}) end
+--- Clears faults, the request log and arrivals; { data = true } also regenerates the
+--- orders, brands, branches and menus (undoing writes and arrivals).
+function M.reset(opts) return control("POST", "reset", opts or {}) end
+
+--- Makes `n` new orders arrive on every GET /orders: mode "top" (created now) or
+--- "inside" (created inside the requested window).
+function M.arrivals(n, mode) return control("POST", "arrivals", { per_request = n, mode = mode }) end
+
+--- { requests, writes_applied, orders, arrived }
+function M.stats() return control("GET", "stats") end
 
 --- The requests the sandbox received since the last reset (newest last).
 function M.requests() return control("GET", "requests").requests end

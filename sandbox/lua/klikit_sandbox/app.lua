@@ -1,37 +1,75 @@
 -- The klikit sandbox: a local stand-in for the Partner API, served by nginx +
--- lua-nginx-module. It follows the documented contract (klikit-api.md): Basic auth, the
--- {request_id, data|error} envelope, the lowercase error vocabulary, page/size paging,
--- the 90-day window rule, and `data: {}` from /orders/count.
+-- lua-nginx-module. It follows the documented contract (klikit-api.md): Basic auth and
+-- scopes, the {request_id, data|error} envelope, the lowercase error vocabulary, page/size
+-- paging, the 90-day window rule, `data: {}` from /orders/count, an order state machine,
+-- and an idempotency store keyed by (credential, Idempotency-Key).
 --
--- Control endpoints under /_sandbox (no auth) let tests script faults and read back the
--- requests the sandbox received. Single worker: state lives in this Lua VM.
+-- Control endpoints under /_sandbox (no auth) let tests script faults, make orders arrive
+-- during a walk, and read back the requests the sandbox received. One worker: the state
+-- lives in this Lua VM.
 local cjson = require "cjson.safe"
 local json = require "klikit_sandbox.json"
-local data = require "klikit_sandbox.data"
+local http = require "klikit_sandbox.http"
+local orders = require "klikit_sandbox.orders"
+local stores = require "klikit_sandbox.stores"
+local menus = require "klikit_sandbox.menus"
 
 local M = {}
 local BASE = "/v1/partner"
-local DAY = 86400
+local fail = http.fail
 
--- partner_key -> credential. Printed by `make sandbox`; used by the specs.
+-- partner_key -> credential. Printed by `make sandbox`; used by the specs. Scopes named
+-- "*:write" are the sandbox's own: klikit documents no scope for those endpoints.
+local ALL = { "orders:read", "orders:write", "brands:read", "brands:write", "menus:read",
+  "menus:write", "menus:oos", "visibility:write", "webhooks:read" }
+local function scopes(list)
+  local t = {}
+  for _, s in ipairs(list) do t[s] = true end
+  return t
+end
 M.CREDENTIALS = {
-  pk_test_klikit = { secret = "sk_test_s3cr3t_never_print_me", business = 398,
-    scopes = { ["orders:read"] = true, ["brands:read"] = true, ["menus:read"] = true,
-      ["menus:oos"] = true, ["visibility:write"] = true, ["webhooks:read"] = true } },
-  pk_test_limited = { secret = "sk_test_limited_s3cr3t", business = 398,
-    scopes = { ["orders:read"] = true } },
-  pk_test_revoked = { secret = "sk_test_revoked_s3cr3t", business = 398, revoked = true, scopes = {} },
+  pk_test_klikit = { secret = "sk_test_s3cr3t_never_print_me", scopes = scopes(ALL) },
+  pk_test_limited = { secret = "sk_test_limited_s3cr3t", scopes = scopes { "orders:read" } },
+  pk_test_revoked = { secret = "sk_test_revoked_s3cr3t", revoked = true, scopes = {} },
 }
 
-local state = {
-  records = {}, by_id = {}, faults = {}, log = {}, log_max = 500, requests = 0, counter = 0,
+-- { method, pattern, scope, handler(ctx) }; the first pattern that matches the path
+-- decides. Scopes follow klikit's table where it names one.
+local ROUTES = {
+  { "GET", "^/orders$", "orders:read", orders.list },
+  { "GET", "^/orders/count$", "orders:read", orders.count },
+  { "GET", "^/orders/order%-types$", "orders:read", orders.order_types },
+  { "GET", "^/orders/fulfillment%-statuses$", "orders:read", orders.fulfillment_statuses },
+  { "PATCH", "^/orders/(%d+)/status$", "orders:write", orders.transition },
+  { "GET", "^/orders/([^/]+)$", "orders:read", orders.get },
+  { "GET", "^/brands$", "brands:read", stores.brands },
+  { "PATCH", "^/brands/(%d+)$", "brands:write", stores.update_brand },
+  { "GET", "^/branches$", "brands:read", stores.branches },
+  { "PATCH", "^/branches/(%d+)$", "brands:write", stores.update_branch },
+  { "GET", "^/providers$", "menus:read", stores.providers },
+  { "GET", "^/menus$", "menus:read", menus.get },
+  { "POST", "^/menus/sections$", "menus:write", menus.create_section },
+  { "PATCH", "^/menus/sections/(%d+)/visibilities$", "visibility:write", menus.section_visibilities },
+  { "POST", "^/menus/categories$", "menus:write", menus.create_category },
+  { "PATCH", "^/menus/categories/enable$", "menus:write", menus.enable_categories },
+  { "POST", "^/menus/items$", "menus:write", menus.create_item },
+  { "POST", "^/menus/modifier%-groups/modifiers$", "menus:write", menus.attach_modifiers },
+  { "PATCH", "^/menus/modifier%-groups/(%d+)/visibilities$", "visibility:write", menus.group_visibilities },
+  { "POST", "^/menus/sync$", "menus:write", menus.sync },
+  { "POST", "^/menus/populate$", "menus:write", menus.populate },
+  { "POST", "^/menus/publish$", "menus:write", menus.publish },
+  { "POST", "^/menus/reset$", "menus:write", menus.reset },
+  { "PATCH", "^/items/([^/]+)/availability$", "menus:oos", menus.availability },
 }
+
+local state = { faults = {}, log = {}, log_max = 500, requests = 0, counter = 0,
+  idempotency = {}, writes_applied = 0 }
 
 function M.init(opts)
-  state.records = data.generate(opts)
-  state.by_id = {}
-  for _, r in ipairs(state.records) do state.by_id[r.id] = r end
-  state.opts = opts
+  orders.init(opts)
+  stores.init()
+  menus.init()
+  state.idempotency = {}
 end
 
 local function request_id()
@@ -39,23 +77,13 @@ local function request_id()
   return ngx.md5(tostring(ngx.worker.pid()) .. ":" .. ngx.now() .. ":" .. state.counter)
 end
 
-local function send(status, body, content_type)
+local function send(status, body, headers, content_type)
+  for k, v in pairs(headers or {}) do ngx.header[k] = v end
   ngx.status = status
   ngx.header["Content-Type"] = content_type or "application/json"
   ngx.header["Content-Length"] = #body
   ngx.print(body)
   return ngx.exit(ngx.HTTP_OK)
-end
-
-local function ok(rid, payload, status)
-  return send(status or 200, '{"request_id":' .. json.encode(rid) .. ',"data":' .. json.encode(payload) .. "}")
-end
-
-local function fail(rid, status, code, message, extra_headers)
-  for k, v in pairs(extra_headers or {}) do ngx.header[k] = v end
-  local env = { error = { code = code, message = message } }
-  if rid then env.request_id = rid end
-  return send(status, json.encode(env))
 end
 
 ---------------------------------------------------------------------------------------
@@ -64,18 +92,15 @@ end
 local function apply_fault(f, rid)
   local kind = f.kind
   if kind == "error" then
-    return fail(f.request_id ~= false and rid or nil, f.status or 500, f.code or "internal",
-      f.message or "scripted failure", f.headers)
+    return send(fail(f.request_id ~= false and rid or nil, f.status or 500, f.code or "internal",
+      f.message or "scripted failure", f.headers))
   elseif kind == "raw" then
-    for k, v in pairs(f.headers or {}) do ngx.header[k] = v end
-    return send(f.status or 502, f.body or "", f.content_type or "text/html")
+    return send(f.status or 502, f.body or "", f.headers, f.content_type or "text/html")
   elseif kind == "close" then
     return ngx.exit(444) -- close the connection without an answer
   elseif kind == "stall" then
     ngx.sleep(tonumber(f.seconds) or 5)
-    return nil -- then answer normally (if the client is still there)
   end
-  return nil
 end
 
 -- A fault matches by path prefix and, optionally, a substring of the query string.
@@ -93,15 +118,10 @@ end
 ---------------------------------------------------------------------------------------
 -- Auth
 
-local function b64decode(s)
-  local ok_, v = pcall(ngx.decode_base64, s)
-  return ok_ and v or nil
-end
-
 local function authenticate(rid, scope)
   local h = ngx.var.http_authorization
   local encoded = h and h:match("^[Bb]asic%s+(%S+)%s*$")
-  local decoded = encoded and b64decode(encoded)
+  local decoded = encoded and ngx.decode_base64(encoded)
   local key, secret = (decoded or ""):match("^([^:]*):(.*)$")
   if not key then
     return nil, fail(rid, 401, "auth_missing", "Authorization header is missing or malformed")
@@ -114,7 +134,7 @@ local function authenticate(rid, scope)
   if scope and not cred.scopes[scope] then
     return nil, fail(rid, 403, "auth_forbidden", "credential is not scoped for " .. scope)
   end
-  return cred
+  return key
 end
 
 ---------------------------------------------------------------------------------------
@@ -130,143 +150,71 @@ local function scalar_args()
   return args
 end
 
-local function int_arg(args, name, lo, hi, default)
-  local v = args[name]
-  if v == nil then return default end
-  local n = tonumber(v)
-  if not v:find("^%d+$") or not n or n < lo or (hi and n > hi) then
-    return nil, string.format("%s must be an integer in %d..%s", name, lo, hi and tostring(hi) or "")
-  end
-  return n
-end
-
-local function date_window(args)
-  local from, to
-  if args.from then
-    from = data.parse_time(args.from)
-    if not from then return nil, nil, "request_invalid", "from must be an RFC 3339 date-time" end
-  end
-  if args.to then
-    to = data.parse_time(args.to)
-    if not to then return nil, nil, "request_invalid", "to must be an RFC 3339 date-time" end
-  end
-  if from and to then
-    if to < from then return nil, nil, "request_invalid", "to is earlier than from" end
-    if to - from > 90 * DAY then
-      return nil, nil, "request_invalid_range", "date range exceeds the 90-day maximum"
-    end
-  end
-  return from, to
-end
-
-local function order_filter(args)
-  local from, to, code, msg = date_window(args)
-  if code then return nil, code, msg end
-  local provider, branch
-  local err
-  provider, err = int_arg(args, "provider_id", 1)
-  if err then return nil, "request_invalid", err end
-  branch, err = int_arg(args, "branch_id", 1)
-  if err then return nil, "request_invalid", err end
-  local status = args.status
-  return function(r)
-    return (not from or r.created >= from) and (not to or r.created < to)
-      and (not status or tostring(r.status) == status)
-      and (not provider or r.provider_id == provider) and (not branch or r.branch.id == branch)
-  end
-end
-
 ---------------------------------------------------------------------------------------
--- Routes
+-- Writes go through the idempotency store: the same key with the same body replays the
+-- recorded answer (nothing is applied twice); another body is a conflict.
 
-local function list_orders(rid, args)
-  local keep, code, msg = order_filter(args)
-  if not keep then return fail(rid, 400, code, msg) end
-  local page, err = int_arg(args, "page", 1, nil, 1)
-  if not page then return fail(rid, 400, "request_invalid", err) end
-  local size
-  size, err = int_arg(args, "size", 1, 100, 20)
-  if not size then return fail(rid, 400, "request_invalid", err) end
-  local first, last = (page - 1) * size + 1, page * size
-  local orders, total = json.array(), 0
-  for _, r in ipairs(state.records) do
-    if keep(r) then
-      total = total + 1
-      if total >= first and total <= last then orders[#orders + 1] = data.order(r) end
+local function idempotent(ctx, handler)
+  local key = ngx.var.http_idempotency_key
+  if not key or key == "" then
+    return fail(ctx.rid, 400, "request_missing_idempotency_key", "Idempotency-Key header is required on this endpoint")
+  end
+  if #key > 64 then return http.invalid(ctx.rid, "Idempotency-Key is longer than 64 characters") end
+  local slot = ctx.credential .. "\0" .. key
+  local digest = ngx.md5(ctx.method .. " " .. ctx.path .. "\0" .. (ctx.body or ""))
+  local seen = state.idempotency[slot]
+  if seen then
+    if seen.digest ~= digest then
+      return fail(ctx.rid, 409, "state_idempotency_conflict", "Idempotency-Key reused with a different body")
+    end
+    seen.replays = seen.replays + 1
+    return seen.status, seen.body, { ["Idempotent-Replayed"] = "true" }
+  end
+  local status, body, headers = handler(ctx)
+  state.idempotency[slot] = { digest = digest, status = status, body = body, replays = 0 }
+  if status < 300 then state.writes_applied = state.writes_applied + 1 end
+  return status, body, headers
+end
+
+local function record_request(ctx)
+  local copy = {}
+  for k, v in pairs(ngx.req.get_headers(100)) do copy[k] = v end
+  if copy.authorization then copy.authorization = "(present)" end
+  state.log[#state.log + 1] = { method = ctx.method, path = ctx.path, query = ngx.var.args or "",
+    headers = copy, body = ctx.body }
+  if #state.log > state.log_max then table.remove(state.log, 1) end
+end
+
+local function dispatch(ctx)
+  for _, route in ipairs(ROUTES) do
+    local capture = ctx.path:match(route[2])
+    if capture then
+      if route[1] ~= ctx.method then break end
+      local credential, status, body = authenticate(ctx.rid, route[3])
+      if not credential then return status, body end
+      local args, aerr = scalar_args()
+      if not args then return http.invalid(ctx.rid, aerr) end
+      ctx.credential, ctx.args = credential, args
+      ctx.id = capture ~= ctx.path and capture or nil
+      if ctx.method == "GET" then return route[4](ctx) end
+      return idempotent(ctx, route[4])
     end
   end
-  return ok(rid, { orders = orders, page = page, size = size, total = total })
-end
-
-local function count_orders(rid, args)
-  local keep, code, msg = order_filter(args)
-  if not keep then return fail(rid, 400, code, msg) end
-  return ok(rid, {}) -- as the real endpoint does today
-end
-
-local function get_order(rid, id)
-  local r = id:find("^%d+$") and state.by_id[tonumber(id)]
-  if not r then return fail(rid, 404, "resource_not_found", "order not found") end
-  return ok(rid, data.order(r))
-end
-
-local function list_branches(rid, args)
-  local page, err = int_arg(args, "page", 1, nil, 1)
-  if not page then return fail(rid, 400, "request_invalid", err) end
-  local size
-  size, err = int_arg(args, "size", 1, 1000, 1000)
-  if not size then return fail(rid, 400, "request_invalid", err) end
-  local results = json.array()
-  for i = (page - 1) * size + 1, math.min(page * size, #data.BRANCHES) do
-    results[#results + 1] = data.branch(data.BRANCHES[i])
-  end
-  return ok(rid, { page = page, size = size, total = #data.BRANCHES, results = results })
-end
-
--- { method, pattern, scope, handler(rid, args, capture) }
-local ROUTES = {
-  { "GET", "^/orders$", "orders:read", list_orders },
-  { "GET", "^/orders/count$", "orders:read", count_orders },
-  { "GET", "^/orders/order%-types$", "orders:read", function(rid) return ok(rid, data.ORDER_TYPES) end },
-  { "GET", "^/orders/fulfillment%-statuses$", "orders:read",
-    function(rid) return ok(rid, data.FULFILLMENT_STATUSES) end },
-  { "GET", "^/orders/([^/]+)$", "orders:read", function(rid, _, id) return get_order(rid, id) end },
-  { "GET", "^/brands$", "brands:read", function(rid) return ok(rid, data.brands_payload()) end },
-  { "GET", "^/branches$", "brands:read", list_branches },
-}
-
-local function record_request(path)
-  local headers = ngx.req.get_headers(100)
-  local copy = {}
-  for k, v in pairs(headers) do copy[k] = v end
-  if copy.authorization then copy.authorization = "(present)" end
-  ngx.req.read_body()
-  state.log[#state.log + 1] = { method = ngx.req.get_method(), path = path,
-    query = ngx.var.args or "", headers = copy, body = ngx.req.get_body_data() }
-  if #state.log > state.log_max then table.remove(state.log, 1) end
+  -- unknown path or method: authenticate first so probing never skips auth
+  local credential, status, body = authenticate(ctx.rid, nil)
+  if not credential then return status, body end
+  return fail(ctx.rid, 404, "resource_not_found", "no such endpoint: " .. ctx.method .. " " .. BASE .. ctx.path)
 end
 
 local function api(path)
   state.requests = state.requests + 1
-  record_request(path)
-  local rid = request_id()
+  ngx.req.read_body()
+  local ctx = { method = ngx.req.get_method(), path = path, body = ngx.req.get_body_data(),
+    rid = request_id(), now = ngx.time() }
+  record_request(ctx)
   local fault = next_fault(path)
-  if fault then apply_fault(fault, rid) end
-  local method = ngx.req.get_method()
-  local args, aerr = scalar_args()
-  for _, route in ipairs(ROUTES) do
-    local capture = { path:match(route[2]) }
-    if #capture > 0 or path:find(route[2]) then
-      if route[1] ~= method then break end
-      local cred = authenticate(rid, route[3])
-      if not cred then return end
-      if not args then return fail(rid, 400, "request_invalid", aerr) end
-      return route[4](rid, args, capture[1] ~= path and capture[1] or nil)
-    end
-  end
-  -- unknown path or method: authenticate first so probing never skips auth
-  if not authenticate(rid, nil) then return end
-  return fail(rid, 404, "resource_not_found", "no such endpoint: " .. method .. " " .. BASE .. path)
+  if fault then apply_fault(fault, ctx.rid) end
+  return send(dispatch(ctx))
 end
 
 ---------------------------------------------------------------------------------------
@@ -275,24 +223,29 @@ end
 local function control(path)
   local method = ngx.req.get_method()
   ngx.req.read_body()
-  local body = ngx.req.get_body_data()
+  local spec = cjson.decode(ngx.req.get_body_data() or "{}") or {}
   if path == "/_sandbox/faults" and method == "POST" then
-    local spec = cjson.decode(body or "")
-    if type(spec) ~= "table" or type(spec.faults) ~= "table" then
-      return send(400, '{"error":"expected {\\"faults\\":[...]}"}')
-    end
+    if type(spec.faults) ~= "table" then return send(400, '{"error":"expected {\\"faults\\":[...]}"}') end
     for _, f in ipairs(spec.faults) do
       if f.path then f.path = f.path:gsub("^" .. BASE:gsub("%p", "%%%0"), "") end
       state.faults[#state.faults + 1] = f
     end
     return send(200, json.encode { queued = #state.faults })
+  elseif path == "/_sandbox/arrivals" and method == "POST" then
+    orders.set_arrivals(tonumber(spec.per_request) or 0, spec.mode or "top")
+    return send(200, '{"ok":true}')
   elseif path == "/_sandbox/reset" and method == "POST" then
     state.faults, state.log = {}, {}
+    orders.set_arrivals(0)
+    if spec.data then M.init(orders.opts) end
     return send(200, '{"reset":true}')
   elseif path == "/_sandbox/requests" and method == "GET" then
     return send(200, json.encode { requests = json.array(state.log), total = state.requests })
+  elseif path == "/_sandbox/stats" and method == "GET" then
+    return send(200, json.encode { requests = state.requests, writes_applied = state.writes_applied,
+      orders = orders.size(), arrived = orders.arrived() })
   elseif path == "/_sandbox/health" then
-    return send(200, json.encode { ok = true, orders = #state.records })
+    return send(200, json.encode { ok = true, orders = orders.size() })
   end
   return send(404, '{"error":"unknown control endpoint"}')
 end
@@ -301,7 +254,7 @@ function M.handle()
   local uri = ngx.var.uri
   if uri:sub(1, 10) == "/_sandbox/" then return control(uri) end
   if uri:sub(1, #BASE + 1) == BASE .. "/" then return api(uri:sub(#BASE + 1)) end
-  return fail(request_id(), 404, "resource_not_found", "not under " .. BASE)
+  return send(fail(request_id(), 404, "resource_not_found", "not under " .. BASE))
 end
 
 return M

@@ -47,7 +47,7 @@ M.PROVIDERS = { [1] = "klikit", [6] = "grabfood", [9] = "gofood", [11] = "shopee
 local PROVIDER_IDS = { 1, 6, 6, 9, 9, 9, 11, 11, 17 } -- weighted
 
 -- brand id -> menu lines { item id, sku, name, category id/name, section id, IDR price }
-local MENUS = {
+M.MENUS = {
   [1100] = { { 43010, "KHK001", "Chicken Quinoa Bowl", 7101, "Bowls", 6801, 48000 },
              { 43011, "KHK002", "Salmon Poke", 7101, "Bowls", 6801, 65000 },
              { 43012, "KHK003", "Green Smoothie", 7102, "Drinks", 6801, 28000 } },
@@ -121,6 +121,37 @@ local function uuid(rand)
   return table.concat(out)
 end
 
+local STEPS = { [1] = { 1 }, [2] = { 1, 2 }, [3] = { 1, 2, 3 }, [4] = { 1, 2, 4 },
+  [5] = { 1, 2, 4, 5 }, [9] = { 1, 2, 4, 9 } }
+
+--- One compact order record: `rand` is the generator, `seq` its sequence number.
+function M.make_record(rand, seq, id, created, status)
+  local branch = M.BRANCHES[rand(#M.BRANCHES)]
+  local brand_id = branch.brand_ids[rand(#branch.brand_ids)]
+  local provider = PROVIDER_IDS[rand(#PROVIDER_IDS)]
+  local roll = rand(100)
+  status = status or (roll <= 12 and 3 or 5)
+  local typ = provider == 1 and (rand(2) == 1 and 3 or 1) or (rand(5) == 1 and 1 or 2)
+  local menu = M.MENUS[brand_id]
+  local lines = {}
+  for _ = 1, rand(3) do
+    local item = menu[rand(#menu)]
+    lines[#lines + 1] = { item = item, qty = rand(3) }
+  end
+  local history = {}
+  for i, st in ipairs(STEPS[status]) do history[i] = { status = st, at = created + (i - 1) * 300 } end
+  return {
+    id = id, seq = seq, created = created, branch = branch, brand_id = brand_id,
+    provider_id = provider, status = status, type = typ, lines = lines, history = history,
+    customer = { FIRST[rand(#FIRST)], LAST[rand(#LAST)], 160000 + rand(90000) },
+    external = provider == 1 and tostring(1782302600000000000 + id) or uuid(rand),
+    identity = uuid(rand), payment_method = ({ 1, 14, 18 })[rand(3)],
+    prep = 5 * rand(6), delivery_fee = typ == 2 and 100000 * (3 + rand(8)) or 0,
+  }
+end
+
+M.OPEN_ORDERS = 40 -- the newest orders are still open (placed/accepted/ready)
+
 --- Generates compact order records, newest first (created_at desc, id desc).
 -- opts: seed, orders (count), from, to (RFC 3339 bounds of created_at).
 function M.generate(opts)
@@ -140,31 +171,13 @@ function M.generate(opts)
   local records, id = {}, 71000000
   for i = 1, count do
     id = id + rand(7)
-    local branch = M.BRANCHES[rand(#M.BRANCHES)]
-    local brand_id = branch.brand_ids[rand(#branch.brand_ids)]
-    local provider = PROVIDER_IDS[rand(#PROVIDER_IDS)]
-    local roll = rand(100)
-    local status = roll <= 12 and 3 or 5
-    local typ = provider == 1 and (rand(2) == 1 and 3 or 1) or (rand(5) == 1 and 1 or 2)
-    local menu = MENUS[brand_id]
-    local lines = {}
-    for _ = 1, rand(3) do
-      local item = menu[rand(#menu)]
-      lines[#lines + 1] = { item = item, qty = rand(3) }
-    end
-    records[i] = {
-      id = id, seq = i, created = times[i], branch = branch, brand_id = brand_id,
-      provider_id = provider, status = status, type = typ, lines = lines,
-      customer = { FIRST[rand(#FIRST)], LAST[rand(#LAST)], 160000 + rand(90000) },
-      external = provider == 1 and tostring(1782302600000000000 + id) or uuid(rand),
-      identity = uuid(rand), payment_method = ({ 1, 14, 18 })[rand(3)],
-      prep = 5 * rand(6), delivery_fee = typ == 2 and 100000 * (3 + rand(8)) or 0,
-    }
+    local open = i > count - M.OPEN_ORDERS and ({ 1, 2, 4 })[rand(3)] or nil
+    records[i] = M.make_record(rand, i, id, times[i], open)
   end
   -- newest first, as GET /orders lists them
   local n = #records
   for i = 1, math.floor(n / 2) do records[i], records[n - i + 1] = records[n - i + 1], records[i] end
-  return records
+  return records, rand
 end
 
 local function brand_of(id)
@@ -216,13 +229,11 @@ function M.order(r)
   local created = M.format_time(r.created)
   local cancelled = r.status == 3
   local histories = array()
-  local steps = cancelled and { 1, 2, 3 } or { 1, 2, 4, 5 }
-  if r.history_override then steps = r.history_override end
-  for i, st in ipairs(steps) do
-    histories[i] = { id = r.id * 4 + i, order_id = r.id, status = st,
-      processed_at = M.format_time(r.created + (i - 1) * 300), updated_by = null }
+  for i, h in ipairs(r.history) do
+    histories[i] = { id = r.id * 8 + i, order_id = r.id, status = h.status,
+      processed_at = M.format_time(h.at), updated_by = null }
   end
-  local updated = r.updated or (r.created + (#steps - 1) * 300)
+  local updated = r.history[#r.history].at
   local first, last, user_id = r.customer[1], r.customer[2], r.customer[3]
   local manual = r.provider_id == 1
   local final = item_price + r.delivery_fee
@@ -243,7 +254,7 @@ function M.order(r)
     provider_grand_total = final, provider_grand_total_display = display(final),
     cart = cart, cart_v2 = cart_v2, campaigns = array(), item_count = count,
     unique_item_count = #r.lines,
-    can_accept = r.status == 1, can_cancel = r.status ~= 3 and r.status ~= 5,
+    can_accept = r.status == 1, can_cancel = r.status == 1 or r.status == 2 or r.status == 4,
     can_ready = r.status == 2, can_deliver = r.status == 4, can_void = r.status == 5,
     auto_accept = false, auto_ready = true, preparation_time = r.prep, max_preparation_time = 60,
     created_at = created, updated_at = M.format_time(updated),
@@ -275,8 +286,9 @@ function M.order(r)
     } }
   end
   if cancelled then
-    o.cancellation_reason = M.PROVIDERS[r.provider_id]:gsub("^%l", string.upper) .. " cancelled"
-    o.cancelled_by = 3
+    o.cancellation_reason = r.cancellation_reason
+      or (M.PROVIDERS[r.provider_id]:gsub("^%l", string.upper) .. " cancelled")
+    o.cancelled_by = r.cancelled_by or 3
   end
   return o
 end
@@ -297,6 +309,11 @@ function M.branch(br)
   local times = {}
   for d = 0, 6 do
     times[tostring(d)] = { disabled = false, slots = array { { start_time = 800, end_time = 2200 } } }
+  end
+  for day, spec in pairs(br.available_times or {}) do -- updates arrive camelCase, reads are snake_case
+    local slots = array()
+    for i, slot in ipairs(spec.slots or {}) do slots[i] = { start_time = slot.startTime, end_time = slot.endTime } end
+    times[tostring(day)] = { disabled = spec.disabled == true, slots = slots }
   end
   return {
     id = br.id, title = br.title, address = br.address, phone = br.phone, secondary_phone = "",
