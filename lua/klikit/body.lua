@@ -18,7 +18,7 @@ end
 -- lua-cjson 2.1.0 cannot emit an empty array: such tables are swapped for a per-process
 -- token before encoding and the encoded token for [] after.
 local EMPTY_TOKEN = "klikit-empty-array-" .. core.uuid4()
-local EMPTY_JSON = '"' .. EMPTY_TOKEN .. '"'
+local EMPTY_PATTERN = ('"' .. EMPTY_TOKEN .. '"'):gsub("%p", "%%%0")
 
 local function prepare(v, depth)
   if type(v) ~= "table" then return v end
@@ -33,7 +33,7 @@ end
 function M.encode(v)
   local encoded, why = json.encode(prepare(v, 0))
   if not encoded then invalid("request body cannot be encoded as JSON: " .. tostring(why)) end
-  local out = encoded:gsub(EMPTY_JSON, "[]")
+  local out = encoded:gsub(EMPTY_PATTERN, "[]")
   return out
 end
 

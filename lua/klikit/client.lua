@@ -281,7 +281,9 @@ function M.define_write(name, spec)
         invalid(name .. " is destructive: pass { confirm = true } as options to run it")
       end
       if opts.method ~= nil then
-        if not METHODS[opts.method] or opts.method == "GET" then invalid(name .. ": opts.method must be a write method") end
+        if not METHODS[opts.method] or opts.method == "GET" then
+          invalid(name .. ": opts.method must be a write method")
+        end
         method = opts.method
       end
       if opts.path ~= nil then

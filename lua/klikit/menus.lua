@@ -166,7 +166,8 @@ local function sync_body(name)
         local copy = {}
         for k, v in pairs(s) do copy[k] = v end
         if copy.availableTimes ~= nil then
-          copy.availableTimes = body.available_times(name .. ".sections[" .. key .. "].availableTimes", copy.availableTimes)
+          copy.availableTimes = body.available_times(name .. ".sections[" .. key .. "].availableTimes",
+            copy.availableTimes)
         end
         sections[key] = copy
       end

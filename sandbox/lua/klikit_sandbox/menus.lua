@@ -76,8 +76,10 @@ local function section_view(s, key)
       local items = array()
       for _, it in ipairs(sorted(st.items)) do
         if it.category_id == c.id then
-          items[#items + 1] = { id = it.id, title = it.title, isEnabled = it.isEnabled,
-            isAvailable = key and it.available or nil, prices = it.prices, visibilities = it.visibilities }
+          local view = { id = it.id, title = it.title, isEnabled = it.isEnabled, prices = it.prices,
+            visibilities = it.visibilities }
+          if key then view.isAvailable = it.available end -- store menus only
+          items[#items + 1] = view
         end
       end
       cats[#cats + 1] = { id = c.id, title = c.title, enabled = c.isEnabled, items = items }
@@ -216,7 +218,9 @@ function M.enable_categories(ctx)
   if type(b.ids) ~= "table" or #b.ids == 0 then return invalid(ctx.rid, "ids needs at least one id") end
   if b.zoneStores ~= nil and not stores(b.zoneStores) then return invalid(ctx.rid, "zoneStores is malformed") end
   for _, id in ipairs(b.ids) do
-    if not st.categories[id] then return fail(ctx.rid, 404, "not_found", "category " .. tostring(id) .. " not found") end
+    if not st.categories[id] then
+      return fail(ctx.rid, 404, "not_found", "category " .. tostring(id) .. " not found")
+    end
   end
   local enabled = b.isEnabled == true -- a missing or null isEnabled reads as false
   for _, id in ipairs(b.ids) do override_or_apply(b, "categories", st.categories[id], { isEnabled = enabled }) end
@@ -270,7 +274,9 @@ function M.sync(ctx)
     end
   end
   for _, s in ipairs(list) do
-    if not store_exists(s.brandID, s.branchID) then return fail(ctx.rid, 404, "resource_not_found", "store not found") end
+    if not store_exists(s.brandID, s.branchID) then
+      return fail(ctx.rid, 404, "resource_not_found", "store not found")
+    end
     st.rows[store_key(s.brandID, s.branchID)] = true
   end
   return ok(ctx.rid, {})

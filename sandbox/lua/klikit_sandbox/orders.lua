@@ -138,7 +138,8 @@ local TRANSITIONS = {
   rejected = { 3, { [1] = true } },
   cancelled = { 3, { [1] = true, [2] = true, [4] = true } },
 }
-local NAMES = { [1] = "placed", [2] = "accepted", [3] = "cancelled", [4] = "ready", [5] = "delivered", [9] = "picked_up" }
+local NAMES = { [1] = "placed", [2] = "accepted", [3] = "cancelled", [4] = "ready", [5] = "delivered",
+  [9] = "picked_up" }
 
 function M.transition(ctx)
   local r = state.by_id[tonumber(ctx.id)]
