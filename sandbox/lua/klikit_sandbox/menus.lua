@@ -151,6 +151,15 @@ local function body_of(ctx)
   return http.json_body(ctx.rid, ctx.body)
 end
 
+-- The body of a call aimed at stores: b, stores or nil, status, body.
+local function store_call(ctx)
+  local b, s1, s2 = body_of(ctx)
+  if not b then return nil, s1, s2 end
+  local list = stores(b.stores)
+  if not list then return nil, invalid(ctx.rid, "stores needs at least one { brandID, branchID }") end
+  return b, list
+end
+
 local function new_id()
   st.next_id = st.next_id + 1
   return st.next_id
@@ -264,10 +273,8 @@ function M.attach_modifiers(ctx)
 end
 
 function M.sync(ctx)
-  local b, s1, s2 = body_of(ctx)
-  if not b then return s1, s2 end
-  local list = stores(b.stores)
-  if not list then return invalid(ctx.rid, "stores needs at least one { brandID, branchID }") end
+  local b, list, e = store_call(ctx)
+  if not b then return list, e end
   for id, sec in pairs(type(b.sections) == "table" and b.sections or {}) do
     if type(sec) == "table" and type(sec.availableTimes) == "table" and next(sec.availableTimes) ~= nil then
       return invalid(ctx.rid, "section " .. id .. ": availableTimes overlaps a schedule already attached to the store")
@@ -283,10 +290,8 @@ function M.sync(ctx)
 end
 
 function M.populate(ctx)
-  local b, s1, s2 = body_of(ctx)
-  if not b then return s1, s2 end
-  local list = stores(b.stores)
-  if not list then return invalid(ctx.rid, "stores needs at least one { brandID, branchID }") end
+  local b, list, e = store_call(ctx)
+  if not b then return list, e end
   for _, s in ipairs(list) do
     local key = store_key(s.brandID, s.branchID)
     if not st.rows[key] then st.rows[key] = true end -- stores with a menu are skipped silently
@@ -295,10 +300,8 @@ function M.populate(ctx)
 end
 
 function M.publish(ctx)
-  local b, s1, s2 = body_of(ctx)
-  if not b then return s1, s2 end
-  local list = stores(b.stores)
-  if not list then return invalid(ctx.rid, "stores needs at least one { brandID, branchID }") end
+  local b, list, e = store_call(ctx)
+  if not b then return list, e end
   if type(b.providerIDs) ~= "table" or #b.providerIDs == 0 then
     return invalid(ctx.rid, "providerIDs needs at least one provider id")
   end

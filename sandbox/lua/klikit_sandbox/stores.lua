@@ -87,14 +87,21 @@ local function id_set(list)
   return s
 end
 
-function M.update_brand(ctx)
-  local brand = find(data.BRANDS, tonumber(ctx.id))
-  if not brand then return fail(ctx.rid, 404, "resource_not_found", "brand not found") end
+-- The entity and body of an update: entity, body or nil, status, response body.
+local function update_target(ctx, list, what)
+  local entity = find(list, tonumber(ctx.id))
+  if not entity then return nil, fail(ctx.rid, 404, "resource_not_found", what .. " not found") end
   local body, s, b = http.json_body(ctx.rid, ctx.body)
-  if not body then return s, b end
+  if not body then return nil, s, b end
   if body.title ~= nil and (type(body.title) ~= "string" or #body.title < 1 or #body.title > 255) then
-    return invalid(ctx.rid, "title must be 1-255 characters")
+    return nil, invalid(ctx.rid, "title must be 1-255 characters")
   end
+  return entity, body
+end
+
+function M.update_brand(ctx)
+  local brand, body, e = update_target(ctx, data.BRANDS, "brand")
+  if not brand then return body, e end
   local branch_ids, f1, f2 = list_change(ctx.rid, body, "branch_ids", "branch_list_changed", id_set(data.BRANCHES))
   if f1 then return f1, f2 end
   for _, k in ipairs { "title", "logo", "banner" } do
@@ -114,13 +121,8 @@ function M.update_brand(ctx)
 end
 
 function M.update_branch(ctx)
-  local branch = find(data.BRANCHES, tonumber(ctx.id))
-  if not branch then return fail(ctx.rid, 404, "resource_not_found", "branch not found") end
-  local body, s, b = http.json_body(ctx.rid, ctx.body)
-  if not body then return s, b end
-  if body.title ~= nil and (type(body.title) ~= "string" or #body.title < 1 or #body.title > 255) then
-    return invalid(ctx.rid, "title must be 1-255 characters")
-  end
+  local branch, body, e = update_target(ctx, data.BRANCHES, "branch")
+  if not branch then return body, e end
   if body.phone ~= nil and (type(body.phone) ~= "string" or not body.phone:find("^%+%d+$")) then
     return invalid(ctx.rid, "phone must be E.164")
   end
