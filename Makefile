@@ -27,7 +27,7 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test sandbox demo valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps test sandbox demo bench valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo "make demo       build, start the sandbox, run examples/quickstart.lua, stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
 	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
+	@echo "make bench      walk throughput, requests per walk, decode speed against the sandbox"
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
 	@echo "make check-c    -Werror builds against Lua 5.4 and LuaJIT 2.1 headers"
 
@@ -84,6 +85,10 @@ demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	$(LUA_ENV) sandbox/sandboxctl with $(LUA) examples/quickstart.lua $(DEMO_MONTH)
 
+bench: deps
+	@$(MAKE) --no-print-directory $(MODULE)
+	$(LUA_ENV) sandbox/sandboxctl with $(LUA) bench/walk.lua
+
 # Zero-warning builds against both header sets the module supports.
 check-c:
 	$(CC) $(CFLAGS) $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
@@ -98,7 +103,7 @@ check-symbols: $(MODULE)
 	echo "check-symbols: only luaopen_klikit_core is exported"
 
 lint:
-	luacheck lua spec sandbox examples
+	luacheck lua spec sandbox examples bench
 
 clean:
 	rm -rf build
