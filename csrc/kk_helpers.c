@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/random.h>
@@ -92,10 +93,31 @@ static int helper_uuid4(lua_State *L) {
   return 1;
 }
 
+/* monotonic() -> seconds from an arbitrary start, never going backwards (for deadlines). */
+static int helper_monotonic(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* sleep(seconds): blocks the thread (the default for retries outside OpenResty). */
+static int helper_sleep(lua_State *L) {
+  lua_Number secs = luaL_checknumber(L, 1);
+  struct timespec req, rem;
+  if (!(secs >= 0) || secs > 86400) return luaL_argerror(L, 1, "seconds must be in [0, 86400]");
+  req.tv_sec = (time_t)secs;
+  req.tv_nsec = (long)((secs - (lua_Number)req.tv_sec) * 1e9);
+  while (nanosleep(&req, &rem) != 0 && errno == EINTR) req = rem;
+  return 0;
+}
+
 void kk_helpers_register(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"base64", helper_base64},
       {"uuid4", helper_uuid4},
+      {"monotonic", helper_monotonic},
+      {"sleep", helper_sleep},
       {NULL, NULL},
   };
   kk_setfuncs(L, fns, 0);

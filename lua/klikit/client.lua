@@ -5,6 +5,8 @@ local util = require "klikit.util"
 local pager = require "klikit.pager"
 local curl_transport = require "klikit.transport.curl"
 local body_mod = require "klikit.body"
+local retry = require "klikit.retry"
+local ratelimit = require "klikit.ratelimit"
 
 local M = {}
 local Client = {}
@@ -68,8 +70,18 @@ function M.new(opts)
   util.check_keys("klikit.new", opts, {
     partner_key = true, secret_key = true, base_url = true, env = true, timeout = true,
     connect_timeout = true, ca_file = true, proxy = true, noproxy = true, max_body_bytes = true,
-    transport = true, allow_insecure_http = true, user_agent = true,
+    transport = true, allow_insecure_http = true, user_agent = true, retry = true, sleep = true,
+    clock = true, on_request = true, rate_limit = true,
   })
+  for _, name in ipairs { "sleep", "clock", "on_request" } do
+    if opts[name] ~= nil and type(opts[name]) ~= "function" then
+      invalid("klikit.new: " .. name .. " must be a function")
+    end
+  end
+  local rate = opts.rate_limit
+  if rate ~= nil and (type(rate) ~= "number" or not (rate > 0)) then -- luacheck: ignore 581 (NaN)
+    invalid("klikit.new: rate_limit must be a number of requests per minute > 0")
+  end
   local key = opts.partner_key or os.getenv("KLIKIT_PARTNER_KEY")
   local secret = opts.secret_key or os.getenv("KLIKIT_SECRET_KEY")
   check_credential("partner_key", key)
@@ -113,7 +125,12 @@ function M.new(opts)
     timeout = check_seconds("timeout", opts.timeout, 30),
     connect_timeout = check_seconds("connect_timeout", opts.connect_timeout, 10),
     transport = transport,
+    retry = retry.policy(opts.retry),
+    sleep = opts.sleep or core.sleep,
+    clock = opts.clock or core.monotonic,
+    on_request = opts.on_request,
   }, Client)
+  if opts.rate_limit then self.limiter = ratelimit.new(opts.rate_limit, self.clock) end
   secrets[self] = {
     secret = secret,
     authorization = "Basic " .. core.base64(key .. ":" .. secret),
@@ -147,12 +164,6 @@ local function finish_error(client, err, method, path)
   return err
 end
 
-local function retry_after(headers)
-  local v = headers and headers["retry-after"]
-  local secs = v and tonumber(v:match("^%s*(%d+)%s*$"))
-  return secs
-end
-
 local function check_header_table(headers)
   if headers == nil then return end
   if type(headers) ~= "table" then invalid("request: opts.headers must be a table") end
@@ -179,7 +190,7 @@ function Client:build_request(method, path, opts)
   end
   opts = opts or {}
   util.check_keys("request", opts, { query = true, body = true, headers = true, timeout = true,
-    connect_timeout = true, idempotency_key = true })
+    connect_timeout = true, idempotency_key = true, retry = true })
   check_header_table(opts.headers)
   local qs = util.query_string(opts.query)
   local headers = { Accept = "application/json" }
@@ -215,32 +226,78 @@ function Client:build_request(method, path, opts)
   }
 end
 
---- client:request(method, path, { query, body, headers, timeout, idempotency_key })
---   -> data, nil, meta   |   nil, err, meta
--- meta = { status, headers, request_id, elapsed, idempotency_key }. `path` is relative
--- to base_url. Invalid arguments give request_invalid before anything is sent.
-function Client:request(method, path, opts)
-  local ok, req = pcall(self.build_request, self, method, path, opts)
-  if not ok then
-    if errors.is_error(req) then return nil, finish_error(self, req, method, path), {} end
-    error(req, 0)
-  end
-  local meta = { idempotency_key = req.headers["Idempotency-Key"] }
+-- One attempt: sends `req` and decodes the answer -> data, nil, meta | nil, err, meta.
+local function attempt(self, req, method, path, meta)
   local resp, terr = self.transport:request(req)
-  if not resp then
-    return nil, finish_error(self, errors.from_transport(terr), method, path), meta
-  end
+  if not resp then return nil, finish_error(self, errors.from_transport(terr), method, path) end
   meta.status, meta.headers, meta.elapsed, meta.connects =
     resp.status, resp.headers, resp.elapsed, resp.connects
   local decoded, data, request_id = core.decode_envelope(resp.status, resp.body)
   if decoded then
     meta.request_id = request_id
-    return data, nil, meta
+    return data
   end
   local err = errors.from_envelope(data)
   meta.request_id = err.request_id
-  err.retry_after = retry_after(resp.headers)
-  return nil, finish_error(self, err, method, path), meta
+  err.retry_after = retry.parse_retry_after(resp.headers["retry-after"], os.time())
+  return nil, finish_error(self, err, method, path)
+end
+
+local function report(self, event)
+  if not self.on_request then return end
+  local ok, why = pcall(self.on_request, event)
+  if not ok then io.stderr:write("klikit: on_request hook failed: ", redact(self, tostring(why)), "\n") end
+end
+
+--- client:request(method, path, { query, body, headers, timeout, idempotency_key, retry })
+--   -> data, nil, meta   |   nil, err, meta
+-- meta = { status, headers, request_id, elapsed, connects, attempts, idempotency_key }.
+-- `path` is relative to base_url. Invalid arguments give request_invalid before anything
+-- is sent. Retryable failures are retried per the client's retry policy (opts.retry
+-- overrides it, false disables); a write is only ever retried with its Idempotency-Key and
+-- the same body bytes, because `req` is built once.
+function Client:request(method, path, opts)
+  local ok, req = pcall(self.build_request, self, method, path, opts)
+  local policy
+  if ok and opts and opts.retry ~= nil then
+    ok, policy = pcall(function()
+      if opts.retry == false then return retry.policy(self.retry, { max_attempts = 1 }) end
+      return retry.policy(self.retry, opts.retry)
+    end)
+    if not ok then req = policy end
+  end
+  if not ok then
+    if errors.is_error(req) then return nil, finish_error(self, req, method, path), {} end
+    error(req, 0)
+  end
+  policy = policy or self.retry
+  local meta = { idempotency_key = req.headers["Idempotency-Key"], attempts = 0 }
+  local started = self.clock()
+  local deadline = policy.deadline and started + policy.deadline
+  local timeout = req.timeout
+  local err
+  for n = 1, policy.max_attempts do
+    if self.limiter then
+      local wait = self.limiter:take()
+      if wait > 0 then self.sleep(wait) end
+    end
+    if deadline then req.timeout = math.max(0.001, math.min(timeout, deadline - self.clock())) end
+    meta.attempts = n
+    local t0 = self.clock()
+    local data
+    data, err = attempt(self, req, method, path, meta)
+    report(self, { method = method, path = path, attempt = n, status = err and err.status or meta.status,
+      code = err and err.code, request_id = err and err.request_id or meta.request_id,
+      elapsed = self.clock() - t0 })
+    if not err then return data, nil, meta end
+    err.attempts = n
+    if n == policy.max_attempts or not retry.should_retry(err) then break end
+    if err.retry_after and err.retry_after > policy.max_retry_after then break end
+    local wait = retry.delay(policy, n, err, math.random)
+    if deadline and self.clock() + wait >= deadline then break end
+    self.sleep(wait)
+  end
+  return nil, err, meta
 end
 
 --- Runs fn(...) and turns a raised request_invalid into nil, err (other errors propagate).

@@ -90,6 +90,13 @@ function Pager:next()
   return item
 end
 
+--- After a failure, clears the error so the walk goes on from the page that failed
+-- (its cursor never moved): nothing already yielded is yielded again.
+function Pager:resume()
+  self.err = nil
+  return self
+end
+
 --- `for x in pager do`: a failure raises the error object (its tostring names the code,
 -- HTTP status and request_id; pcall hands back the table itself).
 function Pager:__call()

@@ -78,10 +78,12 @@ function M.stats() return control("GET", "stats") end
 --- The requests the sandbox received since the last reset (newest last).
 function M.requests() return control("GET", "requests").requests end
 
---- A client for the sandbox; `overrides` replace the default options.
+--- A client for the sandbox; `overrides` replace the default options. Single attempt
+--- unless a spec asks for retries (error-path specs script exactly one failure).
 function M.client(overrides)
   M.start()
-  local opts = { partner_key = M.partner_key, secret_key = M.secret_key, base_url = M.base_url }
+  local opts = { partner_key = M.partner_key, secret_key = M.secret_key, base_url = M.base_url,
+    retry = { max_attempts = 1 } }
   for k, v in pairs(overrides or {}) do opts[k] = v end
   return require("klikit").new(opts)
 end
@@ -91,6 +93,29 @@ function M.records()
   local data = require "klikit_sandbox.data"
   M.cached_records = M.cached_records or data.generate {}
   return M.cached_records, data
+end
+
+--- Starts an extra sandbox with its own settings (env: SANDBOX_ORDERS, SANDBOX_OPEN, ...);
+--- returns { base_url, url, stop = function }.
+function M.start_extra(settings)
+  local assignments = {}
+  for k, v in pairs(settings) do assignments[#assignments + 1] = k .. "=" .. tostring(v) end
+  local p = assert(io.popen(table.concat(assignments, " ") .. " sandbox/sandboxctl start 2>&1", "r"))
+  local out = p:read("a")
+  p:close()
+  local parsed = {}
+  for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
+  assert(parsed.KLIKIT_SANDBOX_URL, "extra sandbox did not start:\n" .. out)
+  local extra = { base_url = parsed.KLIKIT_BASE_URL, url = parsed.KLIKIT_SANDBOX_URL }
+  function extra.control(method, path, body)
+    local resp = assert(transport():request { method = method, url = extra.url .. "/_sandbox/" .. path,
+      body = body and cjson.encode(body), timeout = 10 })
+    return cjson.decode(resp.body)
+  end
+  function extra.stop()
+    os.execute("sandbox/sandboxctl stop '" .. parsed.KLIKIT_SANDBOX_DIR .. "' >/dev/null 2>&1")
+  end
+  return extra
 end
 
 --- A loopback port nothing listens on (for connection-refused tests).

@@ -63,7 +63,7 @@ local ROUTES = {
 }
 
 local state = { faults = {}, log = {}, log_max = 500, requests = 0, counter = 0,
-  idempotency = {}, writes_applied = 0 }
+  idempotency = {}, writes_applied = 0, chaos = nil, injected = {} }
 
 function M.init(opts)
   orders.init(opts)
@@ -206,6 +206,46 @@ local function dispatch(ctx)
   return fail(ctx.rid, 404, "resource_not_found", "no such endpoint: " .. ctx.method .. " " .. BASE .. ctx.path)
 end
 
+---------------------------------------------------------------------------------------
+-- Chaos: a seeded share of requests fails in one of the listed ways (see /_sandbox/chaos).
+
+local CHAOS_KINDS = { "429", "502", "503html", "reset", "truncate", "stall", "slow", "lost" }
+
+-- Answers with the head and half of the body, then the connection closes: curl sees a
+-- response cut off mid-body.
+local function reset_mid_body(ctx)
+  local status, body = dispatch(ctx)
+  local sock = ngx.req.socket(true)
+  if not sock then return ngx.exit(444) end
+  sock:send("HTTP/1.1 " .. status .. " X\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+    .. "\r\nConnection: close\r\n\r\n" .. body:sub(1, math.floor(#body / 2)))
+  return ngx.exit(ngx.OK)
+end
+
+local function apply_chaos(ctx, kind)
+  state.injected[kind] = (state.injected[kind] or 0) + 1
+  if kind == "429" then
+    return send(fail(ctx.rid, 429, "rate_limit_exceeded", "too many requests", { ["Retry-After"] = "1" }))
+  elseif kind == "502" then
+    return send(fail(ctx.rid, 502, "downstream_unavailable", "upstream unavailable"))
+  elseif kind == "503html" then
+    return send(503, "<html><head><title>503 Service Temporarily Unavailable</title></head></html>", nil, "text/html")
+  elseif kind == "reset" then
+    return reset_mid_body(ctx)
+  elseif kind == "truncate" then
+    local status, body, headers = dispatch(ctx)
+    return send(status, body:sub(1, math.floor(#body / 2)), headers)
+  elseif kind == "stall" then
+    ngx.sleep(state.chaos.stall_seconds or 2)
+  elseif kind == "slow" then
+    ngx.sleep(0.02)
+  elseif kind == "lost" then
+    dispatch(ctx) -- applied (and recorded by the idempotency store), answer never sent
+    return ngx.exit(444)
+  end
+  return send(dispatch(ctx))
+end
+
 local function api(path)
   state.requests = state.requests + 1
   ngx.req.read_body()
@@ -214,6 +254,10 @@ local function api(path)
   record_request(ctx)
   local fault = next_fault(path)
   if fault then apply_fault(fault, ctx.rid) end
+  local chaos = state.chaos
+  if chaos and chaos.rand(1000000) <= chaos.rate * 1000000 then
+    return apply_chaos(ctx, chaos.kinds[chaos.rand(#chaos.kinds)])
+  end
   return send(dispatch(ctx))
 end
 
@@ -234,8 +278,20 @@ local function control(path)
   elseif path == "/_sandbox/arrivals" and method == "POST" then
     orders.set_arrivals(tonumber(spec.per_request) or 0, spec.mode or "top")
     return send(200, '{"ok":true}')
+  elseif path == "/_sandbox/chaos" and method == "POST" then
+    -- { rate = 0..1, kinds = [...] (default all), seed, stall_seconds }; rate 0 turns it off
+    local rate = tonumber(spec.rate) or 0
+    if rate <= 0 then
+      state.chaos = nil
+    else
+      local kinds = type(spec.kinds) == "table" and #spec.kinds > 0 and spec.kinds or CHAOS_KINDS
+      state.chaos = { rate = rate, kinds = kinds, rand = require("klikit_sandbox.data").prng(tonumber(spec.seed) or 1),
+        stall_seconds = tonumber(spec.stall_seconds) }
+    end
+    state.injected = {}
+    return send(200, '{"ok":true}')
   elseif path == "/_sandbox/reset" and method == "POST" then
-    state.faults, state.log = {}, {}
+    state.faults, state.log, state.chaos = {}, {}, nil
     orders.set_arrivals(0)
     if spec.data then M.init(orders.opts) end
     return send(200, '{"reset":true}')
@@ -243,7 +299,8 @@ local function control(path)
     return send(200, json.encode { requests = json.array(state.log), total = state.requests })
   elseif path == "/_sandbox/stats" and method == "GET" then
     return send(200, json.encode { requests = state.requests, writes_applied = state.writes_applied,
-      orders = orders.size(), arrived = orders.arrived() })
+      orders = orders.size(), arrived = orders.arrived(), injected = state.injected,
+      transitions = orders.transitions() })
   elseif path == "/_sandbox/health" then
     return send(200, json.encode { ok = true, orders = orders.size() })
   end

@@ -67,7 +67,7 @@ local FIRST = { "Rezal", "Ayu", "Budi", "Sari", "Dewi", "Made", "Komang", "Putu"
 local LAST = { "Pratama", "Wijaya", "Santoso", "Lestari", "Saputra", "Utami", "Gunawan" }
 
 -- Park-Miller minimal standard generator: exact in doubles (LuaJIT) and integers (5.4).
-local function prng(seed)
+function M.prng(seed)
   local state = math.floor(seed) % 2147483646 + 1
   return function(n)
     state = (state * 48271) % 2147483647
@@ -161,7 +161,7 @@ function M.generate(opts)
   local from = M.parse_time(opts.from or M.DEFAULTS.from)
   local to = M.parse_time(opts.to or M.DEFAULTS.to)
   local span = to - from
-  local rand = prng(seed)
+  local rand = M.prng(seed)
   local times = {}
   for i = 1, count do
     -- two draws so spans beyond 2^31 seconds still spread evenly
@@ -171,7 +171,7 @@ function M.generate(opts)
   local records, id = {}, 71000000
   for i = 1, count do
     id = id + rand(7)
-    local open = i > count - M.OPEN_ORDERS and ({ 1, 2, 4 })[rand(3)] or nil
+    local open = i > count - (opts.open or M.OPEN_ORDERS) and ({ 1, 2, 4 })[rand(3)] or nil
     records[i] = M.make_record(rand, i, id, times[i], open)
   end
   -- newest first, as GET /orders lists them

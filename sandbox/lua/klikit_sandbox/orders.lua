@@ -21,6 +21,15 @@ function M.init(opts)
 end
 
 function M.size() return #state.records end
+
+--- Status changes applied per order id: { ["<id>"] = n } for orders changed at least once.
+function M.transitions()
+  local out = {}
+  for id, r in pairs(state.by_id) do
+    if r.transitions then out[tostring(id)] = r.transitions end
+  end
+  return out
+end
 function M.arrived() return state.arrived end
 
 --- per_request new orders on every GET /orders; mode "top" (created now, newest) or
