@@ -1,4 +1,5 @@
 # klikit: Lua module with a C core. `make help` lists the targets.
+SHELL := /bin/bash
 LUA_VERSION  ?= 5.4
 LUA          ?= lua$(LUA_VERSION)
 PKG_CONFIG   ?= pkg-config
@@ -66,9 +67,12 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	else echo "all Debian packages present"; fi
 
+# Everything the suite prints is kept and searched for the test secrets afterwards.
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS) \
+	  2>&1 | tee $(BUILD)/test-output.log
+	@spec/support/check-no-secrets $(BUILD)/test-output.log
 
 valgrind: deps
 	@$(MAKE) --no-print-directory $(MODULE)
