@@ -1,7 +1,8 @@
 /* libcurl transport: one easy handle per transport object, reused across requests so
  * connections, DNS and TLS sessions are kept (curl_easy_reset keeps them).
  *
- *   t = core.new_transport{ user_agent=, ca_file=, proxy=, noproxy=, max_body_bytes= }
+ *   t = core.new_transport{ user_agent=, ca_file=, proxy=, noproxy=, max_body_bytes=,
+ *                           insecure_skip_tls_verify= (must be the boolean true) }
  *   t:request{ method=, url=, headers={name=value}, body=, timeout=, connect_timeout= }
  *     -> { status=, headers={lowercase name=value}, body=, elapsed=, connects= }
  *     |  nil, code, message, curl_code     (code: network_error | timeout |
@@ -35,6 +36,7 @@ typedef struct {
   char *ca_file;
   char *proxy;   /* NULL: libcurl's default (environment) */
   char *noproxy; /* NULL: libcurl's default */
+  int insecure;  /* TLS verification off: only from the explicit insecure_skip_tls_verify */
 } kk_transport;
 
 static char *dup_or_null(const char *s) {
@@ -260,8 +262,8 @@ static int transport_request(lua_State *L) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* credentials never go to another host */
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
   if (t->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
   if (t->proxy) curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);
   if (t->noproxy) curl_easy_setopt(c, CURLOPT_NOPROXY, t->noproxy);
@@ -381,6 +383,9 @@ static int transport_new(lua_State *L) {
   luaL_getmetatable(L, KK_TRANSPORT_MT);
   lua_setmetatable(L, -2); /* from here on __gc frees whatever gets allocated */
   t->max_body = (size_t)max_body;
+  lua_getfield(L, 1, "insecure_skip_tls_verify");
+  t->insecure = lua_toboolean(L, -1) && lua_type(L, -1) == LUA_TBOOLEAN;
+  lua_pop(L, 1);
   t->user_agent = opt_string(L, 1, "user_agent", &bad);
   t->ca_file = opt_string(L, 1, "ca_file", &bad);
   t->proxy = opt_string(L, 1, "proxy", &bad);

@@ -71,8 +71,12 @@ function M.new(opts)
     partner_key = true, secret_key = true, base_url = true, env = true, timeout = true,
     connect_timeout = true, ca_file = true, proxy = true, noproxy = true, max_body_bytes = true,
     transport = true, allow_insecure_http = true, user_agent = true, retry = true, sleep = true,
-    clock = true, on_request = true, rate_limit = true,
+    clock = true, on_request = true, rate_limit = true, insecure_skip_tls_verify = true,
   })
+  local insecure = opts.insecure_skip_tls_verify
+  if insecure ~= nil and insecure ~= true and insecure ~= false then
+    invalid("klikit.new: insecure_skip_tls_verify must be true or false")
+  end
   for _, name in ipairs { "sleep", "clock", "on_request" } do
     if opts[name] ~= nil and type(opts[name]) ~= "function" then
       invalid("klikit.new: " .. name .. " must be a function")
@@ -113,6 +117,7 @@ function M.new(opts)
     end
     transport = curl_transport.new {
       ca_file = opts.ca_file, proxy = opts.proxy, max_body_bytes = opts.max_body_bytes,
+      insecure_skip_tls_verify = insecure == true,
       -- loopback never goes through an environment proxy
       noproxy = opts.noproxy or "localhost,127.0.0.1,::1",
       user_agent = opts.user_agent and ("klikit-lua/" .. core.version .. " " .. opts.user_agent),
@@ -129,6 +134,7 @@ function M.new(opts)
     sleep = opts.sleep or core.sleep,
     clock = opts.clock or core.monotonic,
     on_request = opts.on_request,
+    tls_verification_off = insecure == true or nil,
   }, Client)
   if opts.rate_limit then self.limiter = ratelimit.new(opts.rate_limit, self.clock) end
   secrets[self] = {
@@ -140,8 +146,8 @@ end
 
 function Client:__tostring()
   local k = self.partner_key
-  return string.format("klikit.client(%s, partner_key %s)", self.base_url,
-    #k > 6 and (k:sub(1, 4) .. "...") or "...")
+  return string.format("klikit.client(%s, partner_key %s%s)", self.base_url,
+    #k > 6 and (k:sub(1, 4) .. "...") or "...", self.tls_verification_off and ", TLS VERIFICATION OFF" or "")
 end
 
 -- Removes the secret (and the Authorization value) from any text that came back.

@@ -106,9 +106,11 @@ function M.start_extra(settings)
   local parsed = {}
   for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
   assert(parsed.KLIKIT_SANDBOX_URL, "extra sandbox did not start:\n" .. out)
-  local extra = { base_url = parsed.KLIKIT_BASE_URL, url = parsed.KLIKIT_SANDBOX_URL }
+  local extra = { base_url = parsed.KLIKIT_BASE_URL, url = parsed.KLIKIT_SANDBOX_URL,
+    ca_file = parsed.KLIKIT_SANDBOX_CA }
   function extra.control(method, path, body)
-    local resp = assert(transport():request { method = method, url = extra.url .. "/_sandbox/" .. path,
+    extra.raw = extra.raw or core.new_transport { ca_file = extra.ca_file }
+    local resp = assert(extra.raw:request { method = method, url = extra.url .. "/_sandbox/" .. path,
       body = body and cjson.encode(body), timeout = 10 })
     return cjson.decode(resp.body)
   end

@@ -17,6 +17,7 @@ function M.new(opts)
     handle = core.new_transport {
       user_agent = opts.user_agent, ca_file = opts.ca_file, proxy = opts.proxy,
       noproxy = opts.noproxy, max_body_bytes = opts.max_body_bytes,
+      insecure_skip_tls_verify = opts.insecure_skip_tls_verify,
     },
   }, Transport)
 end
