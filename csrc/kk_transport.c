@@ -158,12 +158,12 @@ static void check_headers(lua_State *L, int h) {
 /* Builds the header list; returns NULL with *failed set on allocation failure. */
 static struct curl_slist *build_headers(lua_State *L, int h, int *failed) {
   struct curl_slist *list = NULL, *next;
-  char line[8200];
   *failed = 0;
   if (h) {
     lua_pushnil(L);
     while (lua_next(L, h) != 0) {
       const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+      char line[8200]; /* check_headers bounds name + value to 8192 */
       if (*v)
         snprintf(line, sizeof line, "%s: %s", k, v);
       else

@@ -27,7 +27,7 @@ describe("klikit.new", function()
     assert.truthy(tostring(err):find("KLIKIT_PARTNER_KEY", 1, true))
   end)
 
-  it("falls back to KLIKIT_PARTNER_KEY, KLIKIT_SECRET_KEY and KLIKIT_BASE_URL", function()
+  it("falls back to KLIKIT_PARTNER_KEY, KLIKIT_SECRET_KEY and KLIKIT_BASE_URL #subprocess", function()
     local out, ok = lua_subprocess([[
       local c = require("klikit").new{}
       print(c.base_url, c.partner_key, c.timeout, c.connect_timeout)]],
@@ -36,7 +36,7 @@ describe("klikit.new", function()
     assert.equal("https://api.example.test/v1/partner\tpk_env\t30\t10\n", out)
   end)
 
-  it("knows the dev and prod environments and defaults to prod", function()
+  it("knows the dev and prod environments and defaults to prod #subprocess", function()
     local dev = klikit.new { partner_key = "k", secret_key = "s", env = "dev" }
     assert.equal("https://api.dev.shadowchef.co/v1/partner", dev.base_url)
     local out = lua_subprocess([[print(require("klikit").new{partner_key="k", secret_key="s"}.base_url)]])

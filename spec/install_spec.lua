@@ -1,6 +1,6 @@
 -- `make install PREFIX=DIR` gives a LuaRocks-tree layout that works from any directory.
 describe("make install", function()
-  it("installs a tree from which require 'klikit' works anywhere", function()
+  it("installs a tree from which require 'klikit' works anywhere #subprocess", function()
     local prefix = os.tmpname()
     os.remove(prefix)
     local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
