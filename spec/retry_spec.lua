@@ -147,6 +147,21 @@ describe("retry policy", function()
     end
   end)
 
+  it("reports each attempt's own outcome, never an earlier attempt's status", function()
+    sandbox.faults { { kind = "error", status = 502, code = "downstream_unavailable" },
+      { kind = "stall", seconds = 1.5 } }
+    local events = {}
+    local client = client_with({ max_attempts = 2 },
+      { timeout = 0.3, on_request = function(e) events[#events + 1] = e end })
+    local _, err, meta = client:request("GET", "/brands")
+    assert.equal("timeout", err.code)
+    assert.equal(502, events[1].status)
+    assert.is_nil(events[2].status)
+    assert.is_nil(events[2].request_id)
+    assert.is_nil(meta.status)
+    assert.is_nil(meta.request_id)
+  end)
+
   it("opts.retry = false makes one attempt", function()
     sandbox.faults { { kind = "error", status = 502, code = "downstream_unavailable" } }
     local client = client_with {}

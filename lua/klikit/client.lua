@@ -52,10 +52,10 @@ local function check_base_url(url, allow_http)
   return (url:gsub("/+$", ""))
 end
 
-local function check_seconds(name, v, dflt)
+local function check_seconds(where, name, v, dflt)
   if v == nil then return dflt end
   if type(v) ~= "number" or not (v > 0) or v > 86400 then -- luacheck: ignore 581 (NaN)
-    invalid("klikit.new: " .. name .. " must be a number of seconds in (0, 86400], got " .. tostring(v))
+    invalid(where .. ": " .. name .. " must be a number of seconds in (0, 86400], got " .. tostring(v))
   end
   return v
 end
@@ -127,8 +127,8 @@ function M.new(opts)
   local self = setmetatable({
     base_url = base_url,
     partner_key = key,
-    timeout = check_seconds("timeout", opts.timeout, 30),
-    connect_timeout = check_seconds("connect_timeout", opts.connect_timeout, 10),
+    timeout = check_seconds("klikit.new", "timeout", opts.timeout, 30),
+    connect_timeout = check_seconds("klikit.new", "connect_timeout", opts.connect_timeout, 10),
     transport = transport,
     retry = retry.policy(opts.retry),
     sleep = opts.sleep or core.sleep,
@@ -137,10 +137,8 @@ function M.new(opts)
     tls_verification_off = insecure == true or nil,
   }, Client)
   if opts.rate_limit then self.limiter = ratelimit.new(opts.rate_limit, self.clock) end
-  secrets[self] = {
-    secret = secret,
-    authorization = "Basic " .. core.base64(key .. ":" .. secret),
-  }
+  local basic = core.base64(key .. ":" .. secret)
+  secrets[self] = { secret = secret, basic = basic, authorization = "Basic " .. basic }
   return self
 end
 
@@ -150,11 +148,12 @@ function Client:__tostring()
     #k > 6 and (k:sub(1, 4) .. "...") or "...", self.tls_verification_off and ", TLS VERIFICATION OFF" or "")
 end
 
--- Removes the secret (and the Authorization value) from any text that came back.
+-- Removes the secret and its Basic-auth encoding (so also the Authorization value) from
+-- any text that came back.
 local function redact(client, text)
   local s = secrets[client]
   if type(text) ~= "string" or not s then return text end
-  for _, needle in ipairs { s.authorization, core.base64(client.partner_key .. ":" .. s.secret), s.secret } do
+  for _, needle in ipairs { s.basic, s.secret } do
     local i = text:find(needle, 1, true)
     while i do
       text = text:sub(1, i - 1) .. "[redacted]" .. text:sub(i + #needle)
@@ -226,14 +225,15 @@ function Client:build_request(method, path, opts)
     url = self.base_url .. path .. (qs ~= "" and ("?" .. qs) or ""),
     headers = headers,
     body = body,
-    timeout = opts.timeout and check_seconds("timeout", opts.timeout) or self.timeout,
-    connect_timeout = opts.connect_timeout and check_seconds("connect_timeout", opts.connect_timeout)
-      or self.connect_timeout,
+    timeout = check_seconds("request", "timeout", opts.timeout, self.timeout),
+    connect_timeout = check_seconds("request", "connect_timeout", opts.connect_timeout, self.connect_timeout),
   }
 end
 
--- One attempt: sends `req` and decodes the answer -> data, nil, meta | nil, err, meta.
+-- One attempt: sends `req` and decodes the answer -> data | nil, err. Fills meta afresh,
+-- so nothing of an earlier attempt is left in it.
 local function attempt(self, req, method, path, meta)
+  meta.status, meta.headers, meta.elapsed, meta.connects, meta.request_id = nil, nil, nil, nil, nil
   local resp, terr = self.transport:request(req)
   if not resp then return nil, finish_error(self, errors.from_transport(terr), method, path) end
   meta.status, meta.headers, meta.elapsed, meta.connects =
@@ -262,21 +262,18 @@ end
 -- is sent. Retryable failures are retried per the client's retry policy (opts.retry
 -- overrides it, false disables); a write is only ever retried with its Idempotency-Key and
 -- the same body bytes, because `req` is built once.
+-- The request and the retry policy of one call; raises request_invalid.
+local function prepare(self, method, path, opts)
+  local req = self:build_request(method, path, opts)
+  local wanted = opts and opts.retry
+  if wanted == false then return req, retry.policy(self.retry, { max_attempts = 1 }) end
+  if wanted ~= nil then return req, retry.policy(self.retry, wanted) end
+  return req, self.retry
+end
+
 function Client:request(method, path, opts)
-  local ok, req = pcall(self.build_request, self, method, path, opts)
-  local policy
-  if ok and opts and opts.retry ~= nil then
-    ok, policy = pcall(function()
-      if opts.retry == false then return retry.policy(self.retry, { max_attempts = 1 }) end
-      return retry.policy(self.retry, opts.retry)
-    end)
-    if not ok then req = policy end
-  end
-  if not ok then
-    if errors.is_error(req) then return nil, finish_error(self, req, method, path), {} end
-    error(req, 0)
-  end
-  policy = policy or self.retry
+  local req, policy = self:checked(method, path, prepare, self, method, path, opts)
+  if not req then return nil, policy, {} end
   local meta = { idempotency_key = req.headers["Idempotency-Key"], attempts = 0 }
   local started = self.clock()
   local deadline = policy.deadline and started + policy.deadline
@@ -292,9 +289,8 @@ function Client:request(method, path, opts)
     local t0 = self.clock()
     local data
     data, err = attempt(self, req, method, path, meta)
-    report(self, { method = method, path = path, attempt = n, status = err and err.status or meta.status,
-      code = err and err.code, request_id = err and err.request_id or meta.request_id,
-      elapsed = self.clock() - t0 })
+    report(self, { method = method, path = path, attempt = n, status = meta.status,
+      code = err and err.code, request_id = meta.request_id, elapsed = self.clock() - t0 })
     if not err then return data, nil, meta end
     err.attempts = n
     if n == policy.max_attempts or not retry.should_retry(err) then break end
