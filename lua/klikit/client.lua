@@ -2,7 +2,6 @@
 local core = require "klikit.core"
 local errors = require "klikit.errors"
 local util = require "klikit.util"
-local pager = require "klikit.pager"
 local curl_transport = require "klikit.transport.curl"
 local body_mod = require "klikit.body"
 local retry = require "klikit.retry"
@@ -313,11 +312,6 @@ end
 --- Stamps method/path on an error made outside request() and redacts its message.
 function Client:fail(err, method, path)
   return finish_error(self, err, method, path)
-end
-
---- A pager that reports `err` on its first step (validation failed; nothing is sent).
-function Client:failed_pager(err, path)
-  return pager.new(self, { path = path, error = finish_error(self, err, "GET", path) })
 end
 
 --- Defines client[name] for a write endpoint from a declarative spec:

@@ -128,18 +128,13 @@ end
 -- Walks every order of [from, to) exactly once, newest first, over any range length.
 -- from/to: RFC 3339 strings or Unix seconds; from inclusive, to exclusive, on created_at.
 function Client:orders(params)
-  local ok, q, from_t, to_t, p = pcall(check_filters, "orders", params, { size = true })
-  local size
-  if ok then ok, size = pcall(util.check_int, "size", p.size, 1, 100) end
-  if not ok then
-    local err = size or q
-    if not errors.is_error(err) then error(err, 0) end
-    return self:failed_pager(err, "/orders")
-  end
-  return pager.new(self, { path = "/orders", fetch = fetch_orders, state = {
-    query = q, size = size or 100, page = 1, seen = {}, window = 1,
-    windows = M.windows(from_t, to_t, os.time()),
-  } })
+  local state, err = self:checked("GET", "/orders", function()
+    local q, from_t, to_t, p = check_filters("orders", params, { size = true })
+    return { query = q, size = util.check_int("size", p.size, 1, 100) or 100, page = 1, seen = {},
+      window = 1, windows = M.windows(from_t, to_t, os.time()) }
+  end)
+  if not state then return pager.new(self, { path = "/orders", error = err }) end
+  return pager.new(self, { path = "/orders", fetch = fetch_orders, state = state })
 end
 
 -- The total of one window: GET /orders/count, or data.total of a one-order page.

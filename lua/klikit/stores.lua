@@ -43,17 +43,14 @@ end
 -- The branch page limit is undocumented (the docs echo size=1000), so size is not
 -- clamped to 100 here; without size the server's default applies.
 function Client:branches(params)
-  local ok, err = pcall(function()
-    params = util.check_keys("branches", params, { size = true, page = true })
-    util.check_int("size", params.size, 1)
-    util.check_int("page", params.page, 1)
+  local p, err = self:checked("GET", "/branches", function()
+    local checked = util.check_keys("branches", params, { size = true, page = true })
+    util.check_int("size", checked.size, 1)
+    util.check_int("page", checked.page, 1)
+    return checked
   end)
-  if not ok then
-    if not errors.is_error(err) then error(err, 0) end
-    return self:failed_pager(err, "/branches")
-  end
-  return pager.new(self, { path = "/branches", extract = extract_branches,
-    page = params.page or 1, size = params.size })
+  if not p then return pager.new(self, { path = "/branches", error = err }) end
+  return pager.new(self, { path = "/branches", extract = extract_branches, page = p.page or 1, size = p.size })
 end
 
 --- list, err = client:providers()   -- GET /providers [inferred: no page was captured]
