@@ -13,22 +13,39 @@ local M = {
 local env -- KEY=VALUE lines of `sandboxctl start`
 local guard -- stops the sandbox when the Lua state is closed, even after a crash in a spec
 
-function M.stop()
-  if env and env.KLIKIT_SANDBOX_DIR then
-    os.execute("sandbox/sandboxctl stop '" .. env.KLIKIT_SANDBOX_DIR .. "' >/dev/null 2>&1")
-  end
-  env = nil
-end
-
-function M.start()
-  if env then return env end
-  local p = assert(io.popen("sandbox/sandboxctl start 2>&1", "r"))
+-- Runs `sandboxctl start` with extra environment assignments ("K=V ..."); returns its
+-- KEY=VALUE lines as a table, or raises with what it printed.
+local function launch(assignments)
+  local p = assert(io.popen(assignments .. " sandbox/sandboxctl start 2>&1", "r"))
   local out = p:read("a")
   local ok = p:close()
   local parsed = {}
   for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
   if not ok or not parsed.KLIKIT_SANDBOX_URL then error("sandbox did not start:\n" .. out) end
-  env = parsed
+  return parsed
+end
+
+local function stop_dir(dir)
+  os.execute("sandbox/sandboxctl stop '" .. dir .. "' >/dev/null 2>&1")
+end
+
+-- POSTs/GETs a control endpoint of the sandbox at `url` and decodes its JSON answer.
+local function control_at(url, transport, method, path, body)
+  local resp, code, msg = transport:request { method = method, url = url .. "/_sandbox/" .. path,
+    body = body and cjson.encode(body), timeout = 10 }
+  assert(resp, code and (code .. ": " .. tostring(msg)))
+  assert(resp.status == 200, "sandbox control " .. path .. " failed: " .. resp.body)
+  return cjson.decode(resp.body)
+end
+
+function M.stop()
+  if env and env.KLIKIT_SANDBOX_DIR then stop_dir(env.KLIKIT_SANDBOX_DIR) end
+  env = nil
+end
+
+function M.start()
+  if env then return env end
+  env = launch("")
   guard = setmetatable({}, { __gc = function() M.stop() end })
   M.url = env.KLIKIT_SANDBOX_URL
   M.base_url = env.KLIKIT_BASE_URL
@@ -53,9 +70,8 @@ function M.http(method, path, body, headers)
 end
 
 local function control(method, path, body)
-  local resp = M.http(method, "/_sandbox/" .. path, body and cjson.encode(body))
-  assert(resp.status == 200, "sandbox control " .. path .. " failed: " .. resp.body)
-  return cjson.decode(resp.body)
+  M.start()
+  return control_at(M.url, transport(), method, path, body)
 end
 
 --- Queues scripted faults, e.g. { kind = "raw", status = 502, body = "<html>..." }.
@@ -100,23 +116,14 @@ end
 function M.start_extra(settings)
   local assignments = {}
   for k, v in pairs(settings) do assignments[#assignments + 1] = k .. "=" .. tostring(v) end
-  local p = assert(io.popen(table.concat(assignments, " ") .. " sandbox/sandboxctl start 2>&1", "r"))
-  local out = p:read("a")
-  p:close()
-  local parsed = {}
-  for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
-  assert(parsed.KLIKIT_SANDBOX_URL, "extra sandbox did not start:\n" .. out)
+  local parsed = launch(table.concat(assignments, " "))
   local extra = { base_url = parsed.KLIKIT_BASE_URL, url = parsed.KLIKIT_SANDBOX_URL,
     ca_file = parsed.KLIKIT_SANDBOX_CA }
+  local raw_extra = core.new_transport { ca_file = extra.ca_file }
   function extra.control(method, path, body)
-    extra.raw = extra.raw or core.new_transport { ca_file = extra.ca_file }
-    local resp = assert(extra.raw:request { method = method, url = extra.url .. "/_sandbox/" .. path,
-      body = body and cjson.encode(body), timeout = 10 })
-    return cjson.decode(resp.body)
+    return control_at(extra.url, raw_extra, method, path, body)
   end
-  function extra.stop()
-    os.execute("sandbox/sandboxctl stop '" .. parsed.KLIKIT_SANDBOX_DIR .. "' >/dev/null 2>&1")
-  end
+  function extra.stop() stop_dir(parsed.KLIKIT_SANDBOX_DIR) end
   return extra
 end
 
