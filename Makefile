@@ -16,6 +16,8 @@ BUILD        ?= build/$(LUA_VERSION)
 BUSTED       ?= /usr/bin/busted
 DEMO_MONTH   ?= 2026-06
 
+# The suite runner shared by test, valgrind and asan (busted with the summary line CI reads).
+SPEC_RUN = $(LUA) $(BUSTED) -o spec/support/summary_output.lua
 SRCS := $(wildcard csrc/*.c)
 HDRS := $(wildcard csrc/*.h)
 LUA_SRCS := $(shell find lua -name '*.lua' | sort)
@@ -71,7 +73,7 @@ deps:
 # Everything the suite prints is kept and searched for the test secrets afterwards.
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS) \
+	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(BUSTED_ARGS) \
 	  2>&1 | tee $(BUILD)/test-output.log
 	@spec/support/check-no-secrets $(BUILD)/test-output.log
 
@@ -80,7 +82,7 @@ valgrind: deps
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
-	  $(LUA) $(BUSTED) -o spec/support/summary_output.lua $(BUSTED_ARGS)
+	  $(SPEC_RUN) $(BUSTED_ARGS)
 
 sandbox: deps
 	sandbox/sandboxctl run
@@ -105,7 +107,7 @@ asan: deps
 	  -shared -o $(ASAN_BUILD)/klikit/core.so $(SRCS) $(CURL_LIBS)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  KLIKIT_BUILD=$(ASAN_BUILD) $(LUA) $(BUSTED) -o spec/support/summary_output.lua --exclude-tags=subprocess \
+	  KLIKIT_BUILD=$(ASAN_BUILD) $(SPEC_RUN) --exclude-tags=subprocess \
 	  $(BUSTED_ARGS)
 
 cppcheck:
