@@ -16,6 +16,10 @@ M.DEFAULTS = {
   deadline = nil,        -- seconds for the whole call, all attempts and waits included
 }
 
+-- The option names (DEFAULTS cannot list deadline: its default is nil).
+local KEYS = { max_attempts = true, base_delay = true, max_delay = true, max_retry_after = true,
+  deadline = true }
+
 local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 
 function M.should_retry(err)
@@ -30,7 +34,7 @@ function M.policy(...)
   for i = 1, select("#", ...) do
     local p = select(i, ...)
     if p ~= nil then
-      util.check_keys("retry", p, M.DEFAULTS_KEYS)
+      util.check_keys("retry", p, KEYS)
       for k, v in pairs(p) do out[k] = v end
     end
   end
@@ -45,8 +49,6 @@ function M.policy(...)
   end
   return out
 end
-M.DEFAULTS_KEYS = { max_attempts = true, base_delay = true, max_delay = true, max_retry_after = true,
-  deadline = true }
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
   Oct = 10, Nov = 11, Dec = 12 }
