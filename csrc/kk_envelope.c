@@ -109,9 +109,10 @@ static void push_snippet(lua_State *L, const char *body, size_t len) {
     out[o++] = (char)c;
   }
   while (o > 0 && out[o - 1] == ' ') o--;
-  if (start + i < end) {
-    memcpy(out + o, "...", 3);
-    o += 3;
+  if (start + i < end) { /* out has room for the ellipsis beyond KK_SNIPPET_MAX */
+    out[o++] = '.';
+    out[o++] = '.';
+    out[o++] = '.';
   }
   lua_pushlstring(L, out, o);
 }
@@ -261,20 +262,10 @@ static int envelope_decode(lua_State *L) {
   return 3;
 }
 
-/* normalize(value) -> value: the same null/integer normalisation for any decoded JSON. */
-static int envelope_normalize(lua_State *L) {
-  luaL_checkany(L, 1);
-  lua_settop(L, 1);
-  normalize_top(L);
-  return 1;
-}
-
 void kk_envelope_open(lua_State *L) {
   /* stack: module table, decode */
   lua_pushvalue(L, -1);
   lua_pushcclosure(L, envelope_decode, 1);
   lua_setfield(L, -3, "decode_envelope");
   lua_pop(L, 1);
-  lua_pushcfunction(L, envelope_normalize);
-  lua_setfield(L, -2, "normalize");
 }

@@ -19,6 +19,15 @@ int kk_buf_append(kk_buf *b, const char *p, size_t n); /* 0 ok, -1 out of memory
 void kk_buf_reset(kk_buf *b);                          /* len = 0, keeps storage */
 void kk_buf_free(kk_buf *b);
 
+/* Header syntax (kk_headers.c). name_ok: an RFC 9110 token; value_ok: no CR, LF or NUL. */
+int kk_header_name_ok(const char *s, size_t n);
+int kk_header_value_ok(const char *s, size_t n);
+/* Appends one header line as libcurl delivers it to the block in `head`; a status line
+ * starts a new block. 0 ok, 1 the block would exceed `cap` bytes, -1 out of memory. */
+int kk_headers_feed(kk_buf *head, const char *line, size_t n, size_t cap);
+/* Pushes the block as a table {lowercase-name = value}. */
+void kk_headers_push(lua_State *L, const char *block, size_t len);
+
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);
 /* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */

@@ -11,7 +11,6 @@
  *
  * No Lua code runs inside libcurl callbacks: they only append to C buffers, so no Lua
  * error can longjmp through libcurl frames. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +21,8 @@
 #include "kk_internal.h"
 
 #define KK_TRANSPORT_MT "klikit.core.transport"
-#define KK_DEFAULT_MAX_BODY (64u * 1024u * 1024u)
-#define KK_MAX_HEADER_BYTES (256u * 1024u)
+#define KK_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
+#define KK_MAX_HEADER_BYTES ((size_t)256 * 1024)
 
 typedef struct {
   CURL *curl;
@@ -68,64 +67,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   kk_transport *t = (kk_transport *)ud;
   size_t n = size * nmemb;
-  /* A new status line starts a new header block (100 Continue, proxy CONNECT). */
-  if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) kk_buf_reset(&t->head);
-  if (t->head.len + n > KK_MAX_HEADER_BYTES) {
-    t->overflow = 1;
-    return 0;
-  }
-  return kk_buf_append(&t->head, ptr, n) == 0 ? n : 0;
-}
-
-/* Pushes the collected header block as {lowercase-name = value}; repeats are joined
- * with ", " as RFC 9110 allows. */
-static void push_headers(lua_State *L, const char *p, size_t len) {
-  const char *end = p + len;
-  lua_newtable(L);
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    const char *line_end = eol ? eol : end;
-    const char *colon = memchr(p, ':', (size_t)(line_end - p));
-    if (colon && colon > p && memcmp(p, "HTTP/", 5) != 0) {
-      const char *v = colon + 1, *ve = line_end;
-      luaL_Buffer name;
-      const char *c;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-      luaL_buffinit(L, &name);
-      for (c = p; c < colon; c++) luaL_addchar(&name, (char)tolower((unsigned char)*c));
-      luaL_pushresult(&name);
-      lua_pushvalue(L, -1);
-      lua_rawget(L, -3);
-      if (lua_isstring(L, -1)) {
-        lua_pushliteral(L, ", ");
-        lua_pushlstring(L, v, (size_t)(ve - v));
-        lua_concat(L, 3);
-      } else {
-        lua_pop(L, 1);
-        lua_pushlstring(L, v, (size_t)(ve - v));
-      }
-      lua_rawset(L, -3);
-    }
-    p = eol ? eol + 1 : end;
-  }
-}
-
-static int valid_token(const char *s, size_t n) {
-  size_t i;
-  if (n == 0) return 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c)) return 0;
-  }
-  return 1;
-}
-
-static int valid_value(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
-  return 1;
+  int rc = kk_headers_feed(&t->head, ptr, n, KK_MAX_HEADER_BYTES);
+  if (rc > 0) t->overflow = 1;
+  return rc == 0 ? n : 0; /* 0 makes curl_easy_perform fail */
 }
 
 static long opt_ms(lua_State *L, int t, const char *field, double dflt) {
@@ -148,8 +92,8 @@ static void check_headers(lua_State *L, int h) {
       luaL_error(L, "klikit.core: header names and values must be strings");
     k = lua_tolstring(L, -2, &kn);
     v = lua_tolstring(L, -1, &vn);
-    if (!valid_token(k, kn)) luaL_error(L, "klikit.core: invalid header name");
-    if (!valid_value(v, vn) || kn + vn > 8192)
+    if (!kk_header_name_ok(k, kn)) luaL_error(L, "klikit.core: invalid header name");
+    if (!kk_header_value_ok(v, vn) || kn + vn > 8192)
       luaL_error(L, "klikit.core: invalid value for header %s", k);
     lua_pop(L, 1);
   }
@@ -165,9 +109,9 @@ static struct curl_slist *build_headers(lua_State *L, int h, int *failed) {
       const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
       char line[8200]; /* check_headers bounds name + value to 8192 */
       if (*v)
-        snprintf(line, sizeof line, "%s: %s", k, v);
+        (void)snprintf(line, sizeof line, "%s: %s", k, v);
       else
-        snprintf(line, sizeof line, "%s;", k); /* curl's syntax for an empty value */
+        (void)snprintf(line, sizeof line, "%s;", k); /* curl's syntax for an empty value */
       next = curl_slist_append(list, line);
       lua_pop(L, 1);
       if (next == NULL) {
@@ -313,7 +257,7 @@ static int transport_request(lua_State *L) {
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
-  push_headers(L, t->head.data ? t->head.data : "", t->head.len);
+  kk_headers_push(L, t->head.data ? t->head.data : "", t->head.len);
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
   lua_setfield(L, -2, "body");
@@ -322,7 +266,7 @@ static int transport_request(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)connects);
   lua_setfield(L, -2, "connects");
   /* Do not keep a large body alive between requests. */
-  if (t->body.cap > 1024u * 1024u) kk_buf_free(&t->body);
+  if (t->body.cap > (size_t)1024 * 1024) kk_buf_free(&t->body);
   else kk_buf_reset(&t->body);
   kk_buf_reset(&t->head);
   return 1;
@@ -356,7 +300,7 @@ static char *opt_string(lua_State *L, int o, const char *field, int *bad) {
   if (lua_type(L, -1) == LUA_TSTRING) {
     size_t n;
     const char *v = lua_tolstring(L, -1, &n);
-    if (strlen(v) != n || !valid_value(v, n)) *bad = 1;
+    if (strlen(v) != n || !kk_header_value_ok(v, n)) *bad = 1;
     else if ((s = dup_or_null(v)) == NULL) *bad = 2;
   } else if (!lua_isnil(L, -1)) {
     *bad = 1;

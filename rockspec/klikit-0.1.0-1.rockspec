@@ -25,7 +25,8 @@ build = {
   type = "builtin",
   modules = {
     ["klikit.core"] = {
-      sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c", "csrc/kk_helpers.c",
+      sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c",
+        "csrc/kk_headers.c", "csrc/kk_helpers.c",
         "csrc/kk_transport.c" },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },
