@@ -42,7 +42,7 @@ local function check_base_url(url, allow_http)
   if type(url) ~= "string" then invalid("klikit.new: base_url must be a string") end
   local scheme, host = url:match("^(https?)://([^/:]+)")
   if not scheme or url:find("[%s%z?#]") then
-    invalid("klikit.new: base_url must look like https://host/v1/partner, got " .. string.format("%q", url))
+    invalid("klikit.new: base_url must look like https://host/v1/partner, got \"" .. url .. "\"")
   end
   if scheme == "http" and not is_loopback(host) and not allow_http then
     invalid("klikit.new: refusing plain http to " .. host .. ": credentials would travel in clear "
@@ -105,8 +105,8 @@ function M.new(opts)
     end
   else
     for _, name in ipairs { "ca_file", "proxy", "noproxy", "user_agent" } do
-      if opts[name] ~= nil and type(opts[name]) ~= "string" then
-        invalid("klikit.new: " .. name .. " must be a string")
+      if opts[name] ~= nil and (type(opts[name]) ~= "string" or opts[name]:find("%c")) then
+        invalid("klikit.new: " .. name .. " must be a string without control characters")
       end
     end
     if opts.ca_file then
@@ -182,16 +182,21 @@ local function check_header_table(headers)
   end
 end
 
+-- A path relative to base_url: one request line, no query or fragment, no dot segments.
+local function check_path(where, path)
+  if type(path) ~= "string" or not path:find("^/") or path:find("[%s%c?#]") or path:find("/%.%.?/")
+    or path:find("/%.%.?$") then
+    invalid(where .. ": path must start with / and contain no spaces, control characters, '?', '#' "
+      .. "or dot segments, got \"" .. tostring(path) .. "\"")
+  end
+end
+
 --- Prepares the request table; raises request_invalid errors for bad input.
 function Client:build_request(method, path, opts)
   if type(method) ~= "string" or not METHODS[method] then
     invalid("request: method must be one of GET, POST, PUT, PATCH, DELETE, got " .. tostring(method))
   end
-  if type(path) ~= "string" or not path:find("^/") or path:find("[%s%z?#]") or path:find("/%.%.?/")
-    or path:find("/%.%.?$") then
-    invalid("request: path must start with / and contain no spaces, '?', '#' or dot segments, got "
-      .. string.format("%q", tostring(path)))
-  end
+  check_path("request", path)
   opts = opts or {}
   util.check_keys("request", opts, { query = true, body = true, headers = true, timeout = true,
     connect_timeout = true, idempotency_key = true, retry = true })
@@ -340,7 +345,7 @@ function M.define_write(name, spec)
         method = opts.method
       end
       if opts.path ~= nil then
-        if type(opts.path) ~= "string" then invalid(name .. ": opts.path must be a string") end
+        check_path(name .. ": opts.path", opts.path)
         path = opts.path
       end
       if spec.id then

@@ -87,8 +87,9 @@ function Error.__tostring(e)
   where[#where + 1] = e.status and ("HTTP " .. tostring(e.status)) or "no HTTP status"
   where[#where + 1] = e.request_id and ("request_id " .. e.request_id) or "no request_id"
   if e.method and e.path then where[#where + 1] = e.method .. " " .. e.path end
-  return string.format("klikit: %s: %s [%s]", e.code, e.message or M.codes[e.code].meaning,
-    table.concat(where, ", "))
+  -- one line whatever the server or the caller put in message and path
+  return M.visible(string.format("klikit: %s: %s [%s]", e.code, e.message or M.codes[e.code].meaning,
+    table.concat(where, ", ")))
 end
 
 --- Builds an error object; `fields.code` must be a catalogued code.
@@ -109,9 +110,17 @@ function M.is_error(v)
   return getmetatable(v) == Error
 end
 
+local ESCAPES = { ["\r"] = "\\r", ["\n"] = "\\n", ["\t"] = "\\t", ["\0"] = "\\0" }
+
+--- Control characters as visible escapes: a message that echoes caller input (a header
+--- value with CR LF, say) must not be able to forge lines in a log.
+function M.visible(text)
+  return (text:gsub("%c", function(c) return ESCAPES[c] or string.format("\\x%02X", c:byte()) end))
+end
+
 --- Raises a request_invalid error: the caller passed something unusable.
 function M.invalid(message)
-  error(M.new { code = "request_invalid", message = message }, 2)
+  error(M.new { code = "request_invalid", message = M.visible(message) }, 2)
 end
 
 --- From the parts table that klikit.core.decode_envelope returns on failure.

@@ -58,7 +58,7 @@ function M.path_id(name, v)
   elseif type(v) == "string" then
     if v == "" or #v > 128 or not v:find("^[%w%-_%.:]+$") or v == "." or v == ".." then
       invalid(name .. " must be a positive integer or a string of letters, digits, '-', '_', "
-        .. "'.', ':' (at most 128), got " .. string.format("%q", v:sub(1, 40)))
+        .. "'.', ':' (at most 128), got \"" .. v:sub(1, 40) .. "\"")
     end
     return M.escape(v)
   end

@@ -180,8 +180,9 @@ local function record_request(ctx)
   local copy = {}
   for k, v in pairs(ngx.req.get_headers(100)) do copy[k] = v end
   if copy.authorization then copy.authorization = "(present)" end
+  -- path and args decoded, uri and query as they came over the wire
   state.log[#state.log + 1] = { method = ctx.method, path = ctx.path, query = ngx.var.args or "",
-    headers = copy, body = ctx.body }
+    uri = ngx.var.request_uri, args = ngx.req.get_uri_args(100), headers = copy, body = ctx.body }
   if #state.log > state.log_max then table.remove(state.log, 1) end
 end
 
