@@ -28,6 +28,17 @@ int kk_headers_feed(kk_buf *head, const char *line, size_t n, size_t cap);
 /* Pushes the block as a table {lowercase-name = value}. */
 void kk_headers_push(lua_State *L, const char *block, size_t len);
 
+/* curl verbose capture (kk_trace.c): lines prefixed "* ", "> " or "< ", credentials
+ * replaced, at most `cap` bytes (then one truncation mark). */
+enum { KK_TRACE_INFO, KK_TRACE_HEADER_OUT, KK_TRACE_HEADER_IN };
+typedef struct {
+  kk_buf buf;
+  size_t cap;
+  int truncated;
+} kk_trace;
+void kk_trace_append(kk_trace *tr, int type, const char *data, size_t size);
+void kk_trace_reset(kk_trace *tr);
+
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);
 /* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */

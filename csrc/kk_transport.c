@@ -3,10 +3,11 @@
  *
  *   t = core.new_transport{ user_agent=, ca_file=, proxy=, noproxy=, max_body_bytes=,
  *                           insecure_skip_tls_verify= (must be the boolean true) }
- *   t:request{ method=, url=, headers={name=value}, body=, timeout=, connect_timeout= }
- *     -> { status=, headers={lowercase name=value}, body=, elapsed=, connects= }
- *     |  nil, code, message, curl_code     (code: network_error | timeout |
- *                                           tls_verify_failed | response_too_large)
+ *   t:request{ method=, url=, headers={name=value}, body=, timeout=, connect_timeout=,
+ *              verbose= (true: capture curl's verbose output, credentials redacted) }
+ *     -> { status=, headers={lowercase name=value}, body=, elapsed=, connects=, trace= }
+ *     |  nil, code, message, curl_code, trace   (code: network_error | timeout |
+ *                                                tls_verify_failed | response_too_large)
  *   t:close()   -- idempotent; also __gc / __close
  *
  * No Lua code runs inside libcurl callbacks: they only append to C buffers, so no Lua
@@ -23,12 +24,14 @@
 #define KK_TRANSPORT_MT "klikit.core.transport"
 #define KK_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
 #define KK_MAX_HEADER_BYTES ((size_t)256 * 1024)
+#define KK_MAX_TRACE_BYTES ((size_t)256 * 1024)
 
 typedef struct {
   CURL *curl;
   char errbuf[CURL_ERROR_SIZE];
   kk_buf body;
   kk_buf head;
+  kk_trace trace; /* filled only for requests with verbose = true */
   size_t max_body;
   int overflow; /* set by a callback that refused data over the cap */
   char *user_agent;
@@ -70,6 +73,22 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   int rc = kk_headers_feed(&t->head, ptr, n, KK_MAX_HEADER_BYTES);
   if (rc > 0) t->overflow = 1;
   return rc == 0 ? n : 0; /* 0 makes curl_easy_perform fail */
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud) {
+  kk_transport *t = (kk_transport *)ud;
+  (void)h;
+  if (type == CURLINFO_TEXT) kk_trace_append(&t->trace, KK_TRACE_INFO, data, size);
+  else if (type == CURLINFO_HEADER_OUT) kk_trace_append(&t->trace, KK_TRACE_HEADER_OUT, data, size);
+  else if (type == CURLINFO_HEADER_IN) kk_trace_append(&t->trace, KK_TRACE_HEADER_IN, data, size);
+  return 0; /* bodies and TLS records are not traced */
+}
+
+/* Pushes the captured trace, or nil when the request was not verbose. */
+static void push_trace(lua_State *L, kk_transport *t, int verbose) {
+  if (verbose) lua_pushlstring(L, t->trace.buf.data ? t->trace.buf.data : "", t->trace.buf.len);
+  else lua_pushnil(L);
+  kk_trace_reset(&t->trace);
 }
 
 static long opt_ms(lua_State *L, int t, const char *field, double dflt) {
@@ -153,7 +172,7 @@ static int transport_request(lua_State *L) {
   const char *method, *url, *body = NULL;
   size_t mlen, ulen, blen = 0, i;
   long timeout_ms, connect_ms, status = 0;
-  int headers_idx = 0, failed;
+  int headers_idx = 0, failed, verbose;
   struct curl_slist *hdrs;
   CURLcode rc;
   CURL *c = t->curl;
@@ -185,6 +204,8 @@ static int transport_request(lua_State *L) {
     headers_idx = lua_gettop(L);
     check_headers(L, headers_idx);
   }
+  lua_getfield(L, 2, "verbose");
+  verbose = lua_toboolean(L, -1);
   timeout_ms = opt_ms(L, 2, "timeout", 30.0);
   connect_ms = opt_ms(L, 2, "connect_timeout", 10.0);
   if (connect_ms > timeout_ms) connect_ms = timeout_ms;
@@ -220,6 +241,12 @@ static int transport_request(lua_State *L) {
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  kk_trace_reset(&t->trace);
+  if (verbose) {
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, t);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+  }
   if (strcmp(method, "GET") == 0 && body == NULL) {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   } else if (strcmp(method, "HEAD") == 0) {
@@ -249,12 +276,13 @@ static int transport_request(lua_State *L) {
     else
       lua_pushstring(L, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
     lua_pushinteger(L, (lua_Integer)rc);
+    push_trace(L, t, verbose);
     kk_buf_reset(&t->body);
     kk_buf_reset(&t->head);
-    return 4;
+    return 5;
   }
 
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
   kk_headers_push(L, t->head.data ? t->head.data : "", t->head.len);
@@ -265,6 +293,8 @@ static int transport_request(lua_State *L) {
   lua_setfield(L, -2, "elapsed");
   lua_pushinteger(L, (lua_Integer)connects);
   lua_setfield(L, -2, "connects");
+  push_trace(L, t, verbose);
+  lua_setfield(L, -2, "trace");
   /* Do not keep a large body alive between requests. */
   if (t->body.cap > (size_t)1024 * 1024) kk_buf_free(&t->body);
   else kk_buf_reset(&t->body);
@@ -280,6 +310,7 @@ static int transport_close(lua_State *L) {
   }
   kk_buf_free(&t->body);
   kk_buf_free(&t->head);
+  kk_buf_free(&t->trace.buf);
   free(t->user_agent);
   free(t->ca_file);
   free(t->proxy);
@@ -327,6 +358,7 @@ static int transport_new(lua_State *L) {
   luaL_getmetatable(L, KK_TRANSPORT_MT);
   lua_setmetatable(L, -2); /* from here on __gc frees whatever gets allocated */
   t->max_body = (size_t)max_body;
+  t->trace.cap = KK_MAX_TRACE_BYTES;
   lua_getfield(L, 1, "insecure_skip_tls_verify");
   t->insecure = lua_toboolean(L, -1) && lua_type(L, -1) == LUA_TBOOLEAN;
   lua_pop(L, 1);

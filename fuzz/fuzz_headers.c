@@ -1,19 +1,24 @@
-/* libFuzzer harness for the response-header path: kk_headers_feed (what libcurl's header
- * callback does with each line) and kk_headers_push (the block -> Lua table parser).
+/* libFuzzer harness for the header paths: kk_headers_feed (what libcurl's header callback
+ * does with each line), kk_headers_push (the block -> Lua table parser) and kk_trace_append
+ * (curl's verbose lines, with credentials redacted, for the logger).
  *
  * Input: a byte stream cut into lines at '\n', fed one by one as libcurl would, against
  * a small cap so the overflow path runs too. The final block is copied into an
  * exactly-sized heap buffer so ASan sees any read past its end.
  *
  * Invariants: the cap holds; every name is a lowercase RFC 9110 token; no value holds a
- * line break or starts or ends with blanks. */
+ * line break or starts or ends with blanks. Every trace line carries its prefix, nothing
+ * but " [redacted]" follows an "authorization:", and the trace stays within its cap. */
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz_common.h"
 
 #define CAP 2048
+#define TRACE_CAP 1024
+#define TRACE_MARK "* [trace truncated]\n"
 
 static lua_State *L;
 static unsigned long runs;
@@ -38,8 +43,30 @@ static void check_table(int t) {
   }
 }
 
+static void check_trace(const kk_trace *tr) {
+  const char *p = tr->buf.data, *end;
+  if (p == NULL) return; /* nothing traced */
+  end = p + tr->buf.len;
+  if (tr->buf.len > TRACE_CAP + strlen(TRACE_MARK)) fuzz_fail("trace exceeds its cap");
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n, i;
+    if (nl == NULL) fuzz_fail("trace does not end with a line break");
+    n = (size_t)(nl - p);
+    if (n < 3 || !(p[0] == '*' || p[0] == '>' || p[0] == '<') || p[1] != ' ') fuzz_fail("trace line without prefix");
+    for (i = 0; i + 14 <= n; i++) {
+      if (strncasecmp(p + i, "authorization:", 14) == 0) {
+        if (n - i - 14 != 11 || memcmp(p + i + 14, " [redacted]", 11) != 0) fuzz_fail("credential not redacted");
+        break;
+      }
+    }
+    p = nl + 1;
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   kk_buf head = {NULL, 0, 0};
+  kk_trace trace = {{NULL, 0, 0}, TRACE_CAP, 0};
   const char *p = (const char *)data, *end = p + size;
   char *exact;
   if (L == NULL) L = fuzz_new_state();
@@ -48,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
     size_t before = head.len;
     int rc = kk_headers_feed(&head, p, n, CAP);
+    kk_trace_append(&trace, (unsigned char)p[0] % 3, p, n); /* as curl's debug callback */
     if (rc < 0) fuzz_fail("out of memory");
     if (rc > 0 && !(n >= 5 && memcmp(p, "HTTP/", 5) == 0 ? n > CAP : before + n > CAP))
       fuzz_fail("feed refused a line within the cap");
@@ -62,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_table(lua_gettop(L));
   free(exact);
   kk_buf_free(&head);
+  check_trace(&trace);
+  kk_buf_free(&trace.buf);
   fuzz_settle(L, &runs);
   return 0;
 }

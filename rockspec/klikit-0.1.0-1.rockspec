@@ -26,7 +26,7 @@ build = {
   modules = {
     ["klikit.core"] = {
       sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c",
-        "csrc/kk_headers.c", "csrc/kk_helpers.c",
+        "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_trace.c",
         "csrc/kk_transport.c" },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },

@@ -26,6 +26,16 @@ describe("TLS", function()
     assert.is_nil(tostring(err):find(sandbox.secret_key, 1, true))
   end)
 
+  it("a verbose trace tells why verification failed", function()
+    local lines = {}
+    local c = client { verbose = true, logger = function(_, m) lines[#lines + 1] = m end }
+    local _, err = c:request("GET", "/orders/order-types")
+    assert.equal("tls_verify_failed", err.code)
+    local trace = table.concat(lines, "\n")
+    assert.truthy(trace:find("* SSL certificate problem", 1, true), trace)
+    assert.is_nil(trace:find(sandbox.secret_key, 1, true))
+  end)
+
   it("works with ca_file naming the CA", function()
     local types = assert(client { ca_file = https.ca_file }:order_types())
     assert.equal("pickup", types[1].type)

@@ -71,15 +71,22 @@ function M.new(opts)
     connect_timeout = true, ca_file = true, proxy = true, noproxy = true, max_body_bytes = true,
     transport = true, allow_insecure_http = true, user_agent = true, retry = true, sleep = true,
     clock = true, on_request = true, rate_limit = true, insecure_skip_tls_verify = true,
+    logger = true, verbose = true,
   })
   local insecure = opts.insecure_skip_tls_verify
   if insecure ~= nil and insecure ~= true and insecure ~= false then
     invalid("klikit.new: insecure_skip_tls_verify must be true or false")
   end
-  for _, name in ipairs { "sleep", "clock", "on_request" } do
+  for _, name in ipairs { "sleep", "clock", "on_request", "logger" } do
     if opts[name] ~= nil and type(opts[name]) ~= "function" then
       invalid("klikit.new: " .. name .. " must be a function")
     end
+  end
+  if opts.verbose ~= nil and type(opts.verbose) ~= "boolean" then
+    invalid("klikit.new: verbose must be true or false")
+  end
+  if opts.verbose and not opts.logger then
+    invalid("klikit.new: verbose = true needs a logger = function(level, message) to receive the trace")
   end
   local rate = opts.rate_limit
   if rate ~= nil and (type(rate) ~= "number" or not (rate > 0)) then -- luacheck: ignore 581 (NaN)
@@ -133,6 +140,8 @@ function M.new(opts)
     sleep = opts.sleep or core.sleep,
     clock = opts.clock or core.monotonic,
     on_request = opts.on_request,
+    logger = opts.logger,
+    verbose = opts.verbose or nil,
     tls_verification_off = insecure == true or nil,
   }, Client)
   if opts.rate_limit then self.limiter = ratelimit.new(opts.rate_limit, self.clock) end
@@ -231,7 +240,25 @@ function Client:build_request(method, path, opts)
     body = body,
     timeout = check_seconds("request", "timeout", opts.timeout, self.timeout),
     connect_timeout = check_seconds("request", "connect_timeout", opts.connect_timeout, self.connect_timeout),
+    verbose = self.verbose,
   }
+end
+
+-- Hands one line to the logger: redacted, control characters escaped. Without a logger,
+-- warnings still go to stderr; a failing logger is reported there and otherwise ignored.
+local function log(self, level, text)
+  text = errors.visible(redact(self, text))
+  if not self.logger then
+    if level == "warn" then io.stderr:write("klikit: ", text, "\n") end
+    return
+  end
+  local ok, why = pcall(self.logger, level, text)
+  if not ok then io.stderr:write("klikit: logger failed: ", errors.visible(redact(self, tostring(why))), "\n") end
+end
+
+local function log_trace(self, trace)
+  if type(trace) ~= "string" then return end
+  for line in trace:gmatch("[^\n]+") do log(self, "debug", line) end
 end
 
 -- One attempt: sends `req` and decodes the answer -> data | nil, err. Fills meta afresh,
@@ -239,6 +266,7 @@ end
 local function attempt(self, req, method, path, meta)
   meta.status, meta.headers, meta.elapsed, meta.connects, meta.request_id = nil, nil, nil, nil, nil
   local resp, terr = self.transport:request(req)
+  if self.verbose then log_trace(self, resp and resp.trace or type(terr) == "table" and terr.trace) end
   if not resp then return nil, finish_error(self, errors.from_transport(terr), method, path) end
   meta.status, meta.headers, meta.elapsed, meta.connects =
     resp.status, resp.headers, resp.elapsed, resp.connects
@@ -254,9 +282,14 @@ local function attempt(self, req, method, path, meta)
 end
 
 local function report(self, event)
+  if self.logger then
+    log(self, "info", string.format("%s %s: %s in %.3f s (attempt %d%s)", event.method, event.path,
+      event.code or event.status, event.elapsed, event.attempt,
+      event.request_id and (", request_id " .. event.request_id) or ""))
+  end
   if not self.on_request then return end
   local ok, why = pcall(self.on_request, event)
-  if not ok then io.stderr:write("klikit: on_request hook failed: ", redact(self, tostring(why)), "\n") end
+  if not ok then log(self, "warn", "on_request hook failed: " .. tostring(why)) end
 end
 
 --- client:request(method, path, { query, body, headers, timeout, idempotency_key, retry })
@@ -301,6 +334,10 @@ function Client:request(method, path, opts)
     if err.retry_after and err.retry_after > policy.max_retry_after then break end
     local wait = retry.delay(policy, n, err, math.random)
     if deadline and self.clock() + wait >= deadline then break end
+    if self.logger then
+      log(self, "info", string.format("%s %s: retrying in %.2f s after %s (attempt %d of %d)", method, path,
+        wait, err.code, n, policy.max_attempts))
+    end
     self.sleep(wait)
   end
   return nil, err, meta

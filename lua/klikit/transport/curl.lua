@@ -1,8 +1,9 @@
 --- The default transport: klikit.core's libcurl handle behind the transport contract
---   transport:request{ method, url, headers, body, timeout, connect_timeout }
---     -> { status, headers (lowercase names), body, elapsed, connects }
+--   transport:request{ method, url, headers, body, timeout, connect_timeout, verbose }
+--     -> { status, headers (lowercase names), body, elapsed, connects, trace }
 --     |  nil, { code = network_error|timeout|tls_verify_failed|response_too_large,
---               message, curl_code }
+--               message, curl_code, trace }
+-- `trace` (only with verbose = true) is curl's verbose text with credentials redacted.
 -- Any object with that `request` method can be passed to klikit.new{ transport = ... }.
 -- It blocks the calling thread: inside nginx use an OpenResty transport instead.
 local core = require "klikit.core"
@@ -23,9 +24,9 @@ function M.new(opts)
 end
 
 function Transport:request(req)
-  local resp, code, message, curl_code = self.handle:request(req)
+  local resp, code, message, curl_code, trace = self.handle:request(req)
   if resp then return resp end
-  return nil, { code = code, message = message, curl_code = curl_code }
+  return nil, { code = code, message = message, curl_code = curl_code, trace = trace }
 end
 
 function Transport:close()
