@@ -15,8 +15,17 @@ local guard -- stops the sandbox when the Lua state is closed, even after a cras
 
 -- Runs `sandboxctl start` with extra environment assignments ("K=V ..."); returns its
 -- KEY=VALUE lines as a table, or raises with what it printed.
+-- This process's pid: the sandbox's watchdog stops it if the suite dies without cleaning up.
+local function own_pid()
+  local f = io.open("/proc/self/stat", "r")
+  local pid = f and f:read("n")
+  if f then f:close() end
+  return pid and math.tointeger(pid) or ""
+end
+
 local function launch(assignments)
-  local p = assert(io.popen(assignments .. " sandbox/sandboxctl start 2>&1", "r"))
+  local p = assert(io.popen("SANDBOX_OWNER_PID=" .. own_pid() .. " " .. assignments
+    .. " sandbox/sandboxctl start 2>&1", "r"))
   local out = p:read("a")
   local ok = p:close()
   local parsed = {}
