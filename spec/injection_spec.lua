@@ -86,6 +86,20 @@ describe("injection", function()
       assert.same({}, sandbox.requests())
     end)
 
+  it("refuses other control characters in header values and base_url too (a tab is a legal header value)",
+    function()
+      local client = sandbox.client()
+      for _, h in ipairs { "a\1b", "\27[31mred", "a\127" } do
+        assert_refused("header " .. ("%q"):format(h),
+          client:request("GET", "/orders/order-types", { headers = { ["X-Trace"] = h } }))
+        assert_refused("base_url", raised(function()
+          klikit.new { partner_key = "k", secret_key = "s", base_url = sandbox.base_url .. h } end))
+      end
+      assert.same({}, sandbox.requests())
+      assert.truthy(client:request("GET", "/orders/order-types", { headers = { ["X-Trace"] = "a\tb" } }))
+      assert.equal("a\tb", sandbox.requests()[1].headers["x-trace"])
+    end)
+
   it("refuses ids that would change the path: separators, dot segments, encodings", function()
     local client = sandbox.client()
     for _, id in ipairs { "../brands", "a/b", "..", ".", "%2e%2e", "a?b=1", "a#b", "a b", "", string.rep("9", 129) } do

@@ -41,7 +41,7 @@ end
 local function check_base_url(url, allow_http)
   if type(url) ~= "string" then invalid("klikit.new: base_url must be a string") end
   local scheme, host = url:match("^(https?)://([^/:]+)")
-  if not scheme or url:find("[%s%z?#]") then
+  if not scheme or url:find("[%s%c?#]") then
     invalid("klikit.new: base_url must look like https://host/v1/partner, got \"" .. url .. "\"")
   end
   if scheme == "http" and not is_loopback(host) and not allow_http then
@@ -184,8 +184,8 @@ local function check_header_table(headers)
     if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
       invalid("request: invalid header name " .. tostring(k))
     end
-    if type(v) ~= "string" or v:find("[%z\r\n]") then
-      invalid("request: header " .. k .. " must be a string without CR, LF or NUL")
+    if type(v) ~= "string" or v:find("[%z\1-\8\10-\31\127]") then -- RFC 9110: no CTL but HTAB
+      invalid("request: header " .. k .. " must be a string without control characters (tab allowed)")
     end
     if k:lower() == "authorization" then invalid("request: the Authorization header is set by klikit") end
   end
