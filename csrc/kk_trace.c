@@ -34,7 +34,6 @@ static int add_line(kk_trace *tr, const char *prefix, const char *line, size_t n
   size_t keep;
   int cred = find_credential(line, n, &keep);
   size_t need = 2 + keep + (cred ? sizeof REDACTED - 1 : 0) + 1;
-  if (tr->truncated) return 1;
   if (tr->buf.len + need > tr->cap) {
     tr->truncated = 1;
     (void)kk_buf_append(&tr->buf, TRUNCATED_MARK, sizeof TRUNCATED_MARK - 1);
@@ -52,6 +51,7 @@ static int add_line(kk_trace *tr, const char *prefix, const char *line, size_t n
 void kk_trace_append(kk_trace *tr, int type, const char *data, size_t size) {
   const char *prefix = type == KK_TRACE_HEADER_OUT ? "> " : type == KK_TRACE_HEADER_IN ? "< " : "* ";
   const char *p = data, *end = data + size;
+  if (tr->truncated) return; /* full: later callbacks are dropped without a scan */
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *line_end = nl ? nl : end;
