@@ -2,3 +2,5 @@ std = "lua54"
 max_line_length = 120
 files["spec"] = { std = "+busted" }
 files["sandbox/lua"] = { std = "luajit", globals = { "ngx" } }
+-- the library runs on Lua 5.1, 5.3, 5.4 and LuaJIT: only what all of them have
+files["lua"] = { std = "min" }

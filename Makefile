@@ -1,9 +1,17 @@
 # klikit: Lua module with a C core. `make help` lists the targets.
 SHELL := /bin/bash
 LUA_VERSION  ?= 5.4
-LUA          ?= lua$(LUA_VERSION)
 PKG_CONFIG   ?= pkg-config
+# LUA_VERSION=jit builds for LuaJIT (the Lua of OpenResty), which loads 5.1 modules.
+ifeq ($(LUA_VERSION),jit)
+LUA          ?= luajit
+LUA_PC       ?= luajit
+LUA_ABI      := 5.1
+else
+LUA          ?= lua$(LUA_VERSION)
 LUA_PC       ?= $(shell $(PKG_CONFIG) --exists lua$(LUA_VERSION) && echo lua$(LUA_VERSION) || echo lua)
+LUA_ABI      := $(LUA_VERSION)
+endif
 LUA_INCDIR   ?= $(patsubst -I%,%,$(filter -I%,$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null)))
 CURL_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS    ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
@@ -30,13 +38,15 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps test test-walks test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
 	@echo "make            build $(MODULE) for Lua $(LUA_VERSION)"
 	@echo "make deps       apt-get install the Debian packages klikit needs (when missing)"
-	@echo "make test       build and run the busted suite against a local sandbox"
+	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
+	@echo "make test-walks LUA_VERSION=5.1|5.3|5.4|jit   the walk specs under one Lua"
+	@echo "make test-long  the model-based walk spec over 2,000 more seeds"
 	@echo "make demo       build, start the sandbox, run examples/quickstart.lua, stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
 	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
@@ -45,19 +55,20 @@ help:
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
 	@echo "make fuzz       libFuzzer+ASan+UBSan over envelope and header parsing (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make clang-tidy / make cppcheck   static analysis of csrc/ (any warning fails)"
-	@echo "make check-c    -Werror builds against Lua 5.4 and LuaJIT 2.1 headers"
+	@echo "make check-c    -Werror builds against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
 
 install: $(MODULE)
 	@test -n "$(PREFIX)" || { echo "PREFIX is empty"; exit 1; }
-	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/klikit
-	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VERSION)/klikit/core.so
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/klikit
+	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/klikit/core.so
 	@for f in $(LUA_SRCS); do \
-	  dest=$(DESTDIR)$(PREFIX)/share/lua/$(LUA_VERSION)/$${f#lua/}; \
+	  dest=$(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/$${f#lua/}; \
 	  install -d "$$(dirname "$$dest")" && install -m 644 "$$f" "$$dest" || exit 1; \
 	done
 	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
 
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev pkg-config gcc make \
+                lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 \
                 nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
                 lua-check binutils cppcheck clang libclang-rt-14-dev clang-tidy
 deps:
@@ -72,16 +83,35 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	else echo "all Debian packages present"; fi
 
-# Everything the suite prints is kept and searched for the test secrets afterwards.
+# Everything the suite prints is kept and searched for the test secrets afterwards. The
+# suite runs under Lua $(LUA_VERSION); then the walk specs run again under every other Lua
+# (5.1, 5.3 and LuaJIT: busted's Debian package runs on each), and the last line sums all.
+WALK_SPECS   := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua
+OTHER_LUAS   ?= $(filter-out $(LUA_VERSION),5.1 5.3 jit)
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(BUSTED_ARGS) \
-	  2>&1 | tee $(BUILD)/test-output.log
-	@spec/support/check-no-secrets $(BUILD)/test-output.log
+	  2>&1 | tee $(BUILD)/test-output.log || true
+	@for v in $(OTHER_LUAS); do \
+	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
+	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-walks 2>&1 | tee build/$$v/test-walks.log; \
+	done; true
+	@spec/support/check-no-secrets $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-walks.log)
+	@spec/support/sum-results $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-walks.log)
+
+# The walk specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model seeds, default 200).
+test-walks: $(MODULE)
+	@echo "== walk specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
+	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(WALK_SPECS)
+
+# The long run CI adds: the model-based walk spec over 2,000 more seeds.
+test-long: deps
+	@$(MAKE) --no-print-directory $(MODULE)
+	KLIKIT_BUILD=$(BUILD) WALK_SEED=201 WALK_SEEDS=2000 $(SPEC_RUN) spec/walk_model_spec.lua
 
 valgrind: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 WALK_SEEDS=20 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
 	  $(SPEC_RUN) $(BUSTED_ARGS)
@@ -109,7 +139,7 @@ asan: deps
 	  -shared -o $(ASAN_BUILD)/klikit/core.so $(SRCS) $(CURL_LIBS)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  KLIKIT_BUILD=$(ASAN_BUILD) $(SPEC_RUN) --exclude-tags=subprocess \
+	  KLIKIT_BUILD=$(ASAN_BUILD) WALK_SEEDS=40 $(SPEC_RUN) --exclude-tags=subprocess \
 	  $(BUSTED_ARGS)
 
 # libFuzzer (clang) with ASan+UBSan over the C that reads outside input: envelope
@@ -158,13 +188,13 @@ clang-tidy:
 	  2>&1 | { grep -v 'warnings generated' || true; }
 	@echo "clang-tidy: csrc/ and fuzz/ clean"
 
-# Zero-warning builds against both header sets the module supports.
+# Zero-warning builds (real ones, linked) against every Lua the module supports.
 check-c:
-	$(CC) $(CFLAGS) $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
-	  $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) -fsyntax-only $(SRCS)
-	$(CC) $(CFLAGS) $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden \
-	  -I/usr/include/luajit-2.1 $(CURL_CFLAGS) -fsyntax-only $(SRCS)
-	@echo "check-c: no warnings against Lua $(LUA_VERSION) and LuaJIT 2.1 headers"
+	@for v in 5.4 5.3 5.1 jit; do \
+	  $(MAKE) --no-print-directory -B LUA_VERSION=$$v BUILD=build/check-$$v CFLAGS="$(CFLAGS) -Werror" build \
+	    >build-check.log 2>&1 || { cat build-check.log; rm -f build-check.log; exit 1; }; \
+	done; rm -f build-check.log
+	@echo "check-c: -Werror builds clean against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
 
 check-symbols: $(MODULE)
 	@syms=$$(nm -D --defined-only $(MODULE) | awk '$$2 ~ /^[TDBR]$$/ {print $$3}'); \

@@ -13,6 +13,7 @@ end
 
 local clock = os.clock
 
+local met = true
 for _, size in ipairs { 100, 50, 20 } do
   local before = requests_so_far()
   local started_cpu = clock()
@@ -24,6 +25,11 @@ for _, size in ipairs { 100, 50, 20 } do
   print(string.format("size %3d: %d orders, %d requests (page-number paging would need %d: +%.1f%%), "
     .. "client CPU %.3f s (%.0f orders/s)", size, n, requests, ideal, (requests - ideal) * 100 / ideal,
     cpu, n / cpu))
+  if size == 100 then
+    met = requests <= ideal * 1.1
+    print(string.format("walk target: %d requests for %d orders at size 100, ceil(n / size) = %d: %s "
+      .. "(within 10%%)", requests, n, ideal, met and "met" or "NOT MET"))
+  end
 end
 
 local decode_started = clock()
@@ -34,3 +40,4 @@ for _ = 1, 50 do assert(core.decode_envelope(200, body)) end
 local per = (clock() - decode_started) / 50
 print(string.format("decode_envelope: %d-byte page of 100 orders in %.2f ms (%.0f MB/s)",
   #body, per * 1000, #body / per / 1e6))
+if not met then os.exit(1) end

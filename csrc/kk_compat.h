@@ -7,7 +7,7 @@
 #include <lauxlib.h>
 
 #if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM < 502
-static void kk_setfuncs(lua_State *L, const luaL_Reg *reg, int nup) {
+static inline void kk_setfuncs(lua_State *L, const luaL_Reg *reg, int nup) {
   luaL_checkstack(L, nup + 1, "too many upvalues");
   for (; reg->name != NULL; reg++) {
     int i;

@@ -31,7 +31,8 @@ describe("brands and branches", function()
     local want = {}
     for _, b in ipairs(data.BRANCHES) do want[#want + 1] = b.id end
     assert.same(want, ids)
-    assert.equal(#want, #sandbox.requests())
+    -- the last full page does not end the walk (a total may lag): an empty page 5 does
+    assert.equal(#want + 1, #sandbox.requests())
     sandbox.reset()
     local n = 0
     for branch in client:branches { size = 1000 } do

@@ -50,6 +50,14 @@ M.codes = {
     meaning = "the server certificate did not verify; set ca_file to the CA that signs it" },
   response_too_large = { status = nil, retryable = false, source = "client",
     meaning = "the response body exceeded max_body_bytes and was refused" },
+  unexpected_shape = { status = nil, retryable = false, source = "client",
+    meaning = "a 2xx answer whose data is not shaped as documented (rows not where expected, a row without an id)" },
+  walk_unsorted = { status = nil, retryable = false, source = "client",
+    meaning = "a walk got orders that are not newest first, so it cannot move a time cursor over them" },
+  walk_out_of_range = { status = nil, retryable = false, source = "client",
+    meaning = "a walk got an order outside the from/to range it asked for (the server ignored the range)" },
+  walk_incomplete = { status = nil, retryable = false, source = "client",
+    meaning = "a walk could not prove it saw every row: the server's pages kept changing or contradicting its total" },
 }
 M.BY_STATUS = BY_STATUS
 

@@ -3,6 +3,7 @@ local client_mod = require "klikit.client"
 local errors = require "klikit.errors"
 local util = require "klikit.util"
 local pager = require "klikit.pager"
+local page = require "klikit.page"
 local body = require "klikit.body"
 
 local Client = client_mod.Client
@@ -10,18 +11,22 @@ local invalid = errors.invalid
 
 -- GET /brands answers a legacy outer array: data[1].brands (data[0] in klikit's docs).
 local function extract_brands(data)
-  if type(data) ~= "table" then return nil, nil, "data is not an array" end
+  if type(data) ~= "table" then return nil, "data is not an array" end
   if #data == 0 then return {} end
   local first = data[1]
-  if type(first) ~= "table" then return nil, nil, "data[1] is not an object" end
+  if type(first) ~= "table" then return nil, "data[1] is not an object" end
   local list = first.brands or {}
-  if type(list) ~= "table" then return nil, nil, "data[1].brands is not a list" end
+  if type(list) ~= "table" then return nil, "data[1].brands is not a list" end
   return list
 end
 
 --- for brand in client:brands() do   -- GET /brands (one request; no paging fields)
 function Client:brands()
-  return pager.new(self, { path = "/brands", extract = extract_brands, paged = false })
+  return pager.single(self, "/brands", function(data, meta)
+    local list, why = extract_brands(data)
+    if not list then return nil, self:fail(page.shape_error("/brands", meta, why), "GET", "/brands") end
+    return list
+  end)
 end
 
 --- business, err = client:business()  -- data[1].business of GET /brands
@@ -29,14 +34,6 @@ function Client:business()
   local data, err = self:request("GET", "/brands")
   if err then return nil, err end
   return type(data) == "table" and type(data[1]) == "table" and data[1].business or nil
-end
-
-local function extract_branches(data)
-  if type(data) ~= "table" then return nil, nil, "data is not an object" end
-  local list = data.results
-  if list == nil and data.total ~= nil then list = {} end
-  if type(list) ~= "table" then return nil, nil, "no data.results list" end
-  return list, { page = data.page, size = data.size, total = data.total }
 end
 
 --- for branch in client:branches{ size, page } do   -- GET /branches, every page
@@ -49,8 +46,8 @@ function Client:branches(params)
     util.check_int("page", checked.page, 1)
     return checked
   end)
-  if not p then return pager.new(self, { path = "/branches", error = err }) end
-  return pager.new(self, { path = "/branches", extract = extract_branches, page = p.page or 1, size = p.size })
+  if not p then return pager.new(self, "/branches", nil, err) end
+  return pager.page_number(self, "/branches", { keys = { "results" }, page = p.page, size = p.size })
 end
 
 --- list, err = client:providers()   -- GET /providers [inferred: no page was captured]

@@ -109,8 +109,9 @@ local function days_in_month(y, m)
   return dim[m]
 end
 
---- Parses an RFC 3339 date-time; returns Unix seconds (may be fractional) or nil.
-function M.parse_time(s)
+-- An RFC 3339 date-time -> whole Unix seconds (UTC) and the fraction as written (".5",
+-- ".123456789" or ""), or nil.
+local function parse_parts(s)
   if type(s) ~= "string" then return nil end
   local y, mo, d, h, mi, sec, frac, zone =
     s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(%.?%d*)(.*)$")
@@ -128,31 +129,47 @@ function M.parse_time(s)
     if not sign or tonumber(oh) > 23 or tonumber(om) > 59 then return nil end
     offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "-" and -1 or 1)
   end
-  local t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + math.min(sec, 59) - offset
-  if frac ~= "" then t = t + tonumber("0" .. frac) end
-  return t
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + math.min(sec, 59) - offset, frac
 end
 
---- Formats Unix seconds as RFC 3339 UTC (whole seconds).
+--- Parses an RFC 3339 date-time; returns Unix seconds (may be fractional) or nil. A time
+-- without a zone is not RFC 3339 and gives nil: the instant it names is unknown.
+function M.parse_time(s)
+  local whole, frac = parse_parts(s)
+  if not whole then return nil end
+  if frac ~= "" then return whole + tonumber("0" .. frac) end
+  return whole
+end
+
+--- Formats Unix seconds as RFC 3339 UTC: whole seconds, or with the fraction (up to
+--- microseconds, trailing zeros dropped) when `t` has one.
 function M.format_time(t)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+  local whole = math.floor(t)
+  local base = os.date("!%Y-%m-%dT%H:%M:%S", whole)
+  if t == whole then return base .. "Z" end
+  local frac = string.format("%.6f", t - whole):match("^0(%.%d-)0*$")
+  if frac == nil or frac == "." then return base .. "Z" end
+  return base .. frac .. "Z"
 end
 
---- Accepts an RFC 3339 string or Unix seconds; returns (wire string, epoch seconds).
+--- Accepts an RFC 3339 string or Unix seconds; returns (wire string, epoch seconds). The
+-- wire string is UTC and keeps every fractional digit the caller gave: a bound is sent
+-- as precisely as it was asked for, never cut to whole seconds.
 function M.check_time(name, v)
   if v == nil then return nil end
   if type(v) == "number" then
     if v ~= v or v < 0 or v > 253402300799 then
       invalid(name .. " must be Unix seconds between 1970 and 9999, got " .. tostring(v))
     end
-    return M.format_time(v), math.floor(v)
+    return M.format_time(v), v
   elseif type(v) == "string" then
-    local t = M.parse_time(v)
-    if not t then
+    local whole, frac = parse_parts(v)
+    if not whole or whole < 0 or whole > 253402300799 then
       invalid(string.format("%s must be RFC 3339 (e.g. 2026-06-01T00:00:00Z) or Unix seconds, got %q",
         name, v:sub(1, 60)))
     end
-    return v, t
+    local t = frac ~= "" and whole + tonumber("0" .. frac) or whole
+    return os.date("!%Y-%m-%dT%H:%M:%S", whole) .. frac .. "Z", t
   end
   invalid(name .. " must be an RFC 3339 string or Unix seconds, got " .. type(v))
 end

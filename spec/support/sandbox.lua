@@ -18,15 +18,15 @@ local guard -- stops the sandbox when the Lua state is closed, even after a cras
 -- This process's pid: the sandbox's watchdog stops it if the suite dies without cleaning up.
 local function own_pid()
   local f = io.open("/proc/self/stat", "r")
-  local pid = f and f:read("n")
+  local pid = f and f:read("*n")
   if f then f:close() end
-  return pid and math.tointeger(pid) or ""
+  return pid and string.format("%d", pid) or ""
 end
 
 local function launch(assignments)
   local p = assert(io.popen("SANDBOX_OWNER_PID=" .. own_pid() .. " " .. assignments
     .. " sandbox/sandboxctl start 2>&1", "r"))
-  local out = p:read("a")
+  local out = p:read("*a")
   local ok = p:close()
   local parsed = {}
   for k, v in out:gmatch("([%w_]+)=([^\n]*)") do parsed[k] = v end
@@ -99,6 +99,30 @@ function M.arrivals(n, mode) return control("POST", "arrivals", { per_request = 
 
 --- { requests, writes_applied, orders, arrived }
 function M.stats() return control("GET", "stats") end
+
+--- Regenerates the orders with generation settings (seed, orders, from, to, open,
+--- same_second, bursts, ms) and clears faults, quirks and churn.
+function M.regenerate(settings) return control("POST", "reset", { data = settings }) end
+
+--- Sets the sandbox's server quirks (see sandbox/lua/klikit_sandbox/quirks.lua); {} clears.
+function M.quirks(q) return control("POST", "quirks", q or {}) end
+
+--- Sets what changes on every GET /orders: { arrive, mode, status, delete, seed }.
+function M.churn(c) return control("POST", "churn", c or {}) end
+
+--- { touched = ids changed, arrived or deleted since the last reset, arrived, changed, deleted }
+function M.churned() return control("GET", "churn") end
+
+--- The orders matching a filter now, in true order: { ids, created, status }.
+function M.truth(filter)
+  local parts = {}
+  for k, v in pairs(filter or {}) do
+    parts[#parts + 1] = k .. "=" .. tostring(v):gsub("[^%w%-%._~]", function(c)
+      return string.format("%%%02X", c:byte())
+    end)
+  end
+  return control("GET", "orders" .. (#parts > 0 and ("?" .. table.concat(parts, "&")) or ""))
+end
 
 --- The requests the sandbox received since the last reset (newest last).
 function M.requests() return control("GET", "requests").requests end

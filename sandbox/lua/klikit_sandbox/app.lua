@@ -13,6 +13,8 @@ local http = require "klikit_sandbox.http"
 local orders = require "klikit_sandbox.orders"
 local stores = require "klikit_sandbox.stores"
 local menus = require "klikit_sandbox.menus"
+local quirks = require "klikit_sandbox.quirks"
+local churn = require "klikit_sandbox.churn"
 
 local M = {}
 local BASE = "/v1/partner"
@@ -65,7 +67,8 @@ local ROUTES = {
 local state = { faults = {}, log = {}, log_max = 500, requests = 0, counter = 0,
   idempotency = {}, writes_applied = 0, chaos = nil, injected = {} }
 
-function M.init(opts)
+function M.init(opts, keep_defaults)
+  if not keep_defaults then M.opts = opts end
   orders.init(opts)
   stores.init()
   menus.init()
@@ -292,10 +295,36 @@ local function control(path)
     state.injected = {}
     return send(200, '{"ok":true}')
   elseif path == "/_sandbox/reset" and method == "POST" then
+    -- { data = true } regenerates the data; { data = { seed, orders, from, to, open,
+    -- same_second, bursts, ms } } regenerates it with those settings instead
     state.faults, state.log, state.chaos = {}, {}, nil
     orders.set_arrivals(0)
-    if spec.data then M.init(orders.opts) end
-    return send(200, '{"reset":true}')
+    quirks.set {}
+    churn.clear()
+    if type(spec.data) == "table" then
+      local opts = {}
+      for k, v in pairs(M.opts) do opts[k] = v end
+      for k, v in pairs(spec.data) do opts[k] = v end
+      M.init(opts, true)
+    elseif spec.data then
+      M.init(M.opts)
+    end
+    return send(200, json.encode { reset = true, orders = orders.size() })
+  elseif path == "/_sandbox/quirks" and method == "POST" then
+    local q, why = quirks.set(spec)
+    if not q then return send(400, json.encode { error = why }) end
+    return send(200, json.encode(q))
+  elseif path == "/_sandbox/churn" and method == "POST" then
+    churn.set(spec)
+    return send(200, '{"ok":true}')
+  elseif path == "/_sandbox/churn" and method == "GET" then
+    local r = churn.report()
+    r.touched = json.array(r.touched)
+    return send(200, json.encode(r))
+  elseif path == "/_sandbox/orders" and method == "GET" then
+    local out, why = orders.audit(ngx.req.get_uri_args(100))
+    if not out then return send(400, json.encode { error = why }) end
+    return send(200, json.encode(out))
   elseif path == "/_sandbox/requests" and method == "GET" then
     return send(200, json.encode { requests = json.array(state.log), total = state.requests })
   elseif path == "/_sandbox/stats" and method == "GET" then

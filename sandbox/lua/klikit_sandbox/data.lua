@@ -152,22 +152,42 @@ end
 
 M.OPEN_ORDERS = 40 -- the newest orders are still open (placed/accepted/ready)
 
+-- Creation times for `count` orders in [from, to): uniform whole seconds, plus the
+-- options that make ties and sub-second times (each draws randomness only when set, so
+-- the default data stays what it always was).
+local function creation_times(rand, count, from, to, opts)
+  local span = to - from
+  local times = {}
+  for i = 1, count do
+    if opts.same_second and i > 1 and rand(100) <= opts.same_second then
+      times[i] = times[i - 1] -- ties: several orders in one second
+    else
+      -- two draws so spans beyond 2^31 seconds still spread evenly
+      times[i] = from + ((rand(46341) - 1) * 46341 + rand(46341) - 1) % span
+    end
+  end
+  for _, burst in ipairs(opts.bursts or {}) do -- { at = seconds after from, count = n }
+    for _ = 1, burst.count do times[#times + 1] = from + burst.at end
+  end
+  if opts.ms then
+    for i = 1, #times do times[i] = math.floor(times[i]) + (rand(1000) - 1) / 1000 end
+  end
+  table.sort(times)
+  return times
+end
+
 --- Generates compact order records, newest first (created_at desc, id desc).
--- opts: seed, orders (count), from, to (RFC 3339 bounds of created_at).
+-- opts: seed, orders (count), from, to (RFC 3339 bounds of created_at), open (newest
+-- still open), same_second (percent chance an order shares the previous one's second),
+-- bursts ({ { at = seconds after from, count } }), ms (true: millisecond creation times).
 function M.generate(opts)
   opts = opts or {}
   local seed = opts.seed or M.DEFAULTS.seed
-  local count = opts.orders or M.DEFAULTS.orders
   local from = M.parse_time(opts.from or M.DEFAULTS.from)
   local to = M.parse_time(opts.to or M.DEFAULTS.to)
-  local span = to - from
   local rand = M.prng(seed)
-  local times = {}
-  for i = 1, count do
-    -- two draws so spans beyond 2^31 seconds still spread evenly
-    times[i] = from + ((rand(46341) - 1) * 46341 + rand(46341) - 1) % span
-  end
-  table.sort(times)
+  local times = creation_times(rand, opts.orders or M.DEFAULTS.orders, from, to, opts)
+  local count = #times
   local records, id = {}, 71000000
   for i = 1, count do
     id = id + rand(7)

@@ -4,20 +4,22 @@ local cjson = require "cjson.safe"
 local json = require "klikit_sandbox.json"
 local http = require "klikit_sandbox.http"
 local data = require "klikit_sandbox.data"
+local quirks = require "klikit_sandbox.quirks"
+local churn = require "klikit_sandbox.churn"
 
 local M = {}
 local DAY = 86400
 local ok, fail, invalid = http.ok, http.fail, http.invalid
 
-local state = { records = {}, by_id = {}, arrivals = 0, mode = "top", arrived = 0 }
+local state = { records = {}, by_id = {} }
 
 function M.init(opts)
   M.opts = opts
   state.records, state.rand = data.generate(opts)
   state.by_id = {}
   for _, r in ipairs(state.records) do state.by_id[r.id] = r end
-  state.next_id = state.records[1].id + 1000
-  state.arrived = 0
+  state.next_id = (state.records[1] and state.records[1].id or 71000000) + 1000
+  churn.clear()
 end
 
 function M.size() return #state.records end
@@ -30,16 +32,16 @@ function M.transitions()
   end
   return out
 end
-function M.arrived() return state.arrived end
+function M.arrived() return churn.arrived() end
 
 --- per_request new orders on every GET /orders; mode "top" (created now, newest) or
 --- "inside" (created inside the requested window: late, backdated arrivals).
 function M.set_arrivals(n, mode)
-  state.arrivals, state.mode = n or 0, mode or "top"
+  churn.set { arrive = n or 0, mode = mode }
 end
 
 -- Inserts a record keeping created_at desc, id desc order.
-local function insert(r)
+function state.insert(r)
   local recs = state.records
   local i = 1
   while i <= #recs and (recs[i].created > r.created or (recs[i].created == r.created and recs[i].id > r.id)) do
@@ -47,20 +49,6 @@ local function insert(r)
   end
   table.insert(recs, i, r)
   state.by_id[r.id] = r
-end
-
-local function arrive(from, to)
-  for _ = 1, state.arrivals do
-    local created
-    if state.mode == "inside" and from and to and to > from then
-      created = from + state.rand(to - from) - 1
-    else
-      created = math.max(ngx.time(), state.records[1].created + 1)
-    end
-    state.next_id = state.next_id + 1
-    state.arrived = state.arrived + 1
-    insert(data.make_record(state.rand, #state.records + 1, state.next_id, created, 1))
-  end
 end
 
 local function int_arg(args, name, lo, hi, default)
@@ -75,7 +63,7 @@ end
 M.int_arg = int_arg
 
 -- Parses the filters; returns keep(record), { from, to } or nil, code, message.
-local function filter(args)
+local function filter(args, any_span)
   local from, to
   if args.from then
     from = data.parse_time(args.from)
@@ -87,7 +75,9 @@ local function filter(args)
   end
   if from and to then
     if to < from then return nil, "request_invalid", "to is earlier than from" end
-    if to - from > 90 * DAY then return nil, "request_invalid_range", "date range exceeds the 90-day maximum" end
+    if to - from > 90 * DAY and not any_span then
+      return nil, "request_invalid_range", "date range exceeds the 90-day maximum"
+    end
   end
   local provider, err = int_arg(args, "provider_id", 1)
   if err then return nil, "request_invalid", err end
@@ -102,25 +92,61 @@ local function filter(args)
   end, { from = from, to = to }
 end
 
+-- The page of a list endpoint as this server shapes it (see quirks.lua).
+local function list_payload(rows, page, size, total)
+  local q = quirks.get()
+  if total == 0 and q.empty == "204" then return 204, "" end
+  if total == 0 and q.empty == "object" then return "object" end
+  if q.list_key == "bare" then return "list", rows end
+  return "object", { [q.list_key] = rows, page = page, size = size, total = quirks.total(total) }
+end
+
+-- Records matching `keep`, in this server's order for this request.
+local function matching(keep)
+  local list = {}
+  for _, r in ipairs(state.records) do
+    if keep(r) then list[#list + 1] = r end
+  end
+  return quirks.sort(list)
+end
+
 function M.list(ctx)
-  local keep, code, msg = filter(ctx.args)
+  local q = quirks.get()
+  local args = q.ignore_query and {} or ctx.args
+  local keep, code, msg = filter(args)
   if not keep then return fail(ctx.rid, 400, code, msg) end
-  local page, err = int_arg(ctx.args, "page", 1, nil, 1)
+  local page, err = int_arg(args, "page", 1, nil, 1)
   if not page then return invalid(ctx.rid, err) end
-  local size
-  size, err = int_arg(ctx.args, "size", 1, 100, 20)
-  if not size then return invalid(ctx.rid, err) end
+  local asked
+  asked, err = int_arg(args, "size", 1, 100, 20)
+  if not asked then return invalid(ctx.rid, err) end
   local window = code -- on success filter() returns keep, window
-  arrive(window.from, window.to)
-  local first, last = (page - 1) * size + 1, page * size
-  local list, total = json.array(), 0
+  churn.apply(state, window.from, window.to, ngx.now())
+  local list = matching(keep)
+  local first, last, size = quirks.slice(page, asked, #list)
+  local rows = json.array()
+  for i = first, math.min(last, #list) do
+    rows[#rows + 1] = quirks.present(data.order(list[i]), list[i])
+  end
+  local kind, payload = list_payload(rows, page, quirks.echo(size, asked), #list)
+  if kind == 204 then return 204, "" end
+  if kind == "object" and payload == nil then return ok(ctx.rid, {}) end
+  return ok(ctx.rid, payload)
+end
+
+--- The orders matching a filter right now, in true order (for specs): { ids, created, status }.
+function M.audit(args)
+  local keep, code, msg = filter(args, true)
+  if not keep then return nil, code .. ": " .. msg end
+  local out = { ids = json.array(), created = json.array(), status = json.array() }
   for _, r in ipairs(state.records) do
     if keep(r) then
-      total = total + 1
-      if total >= first and total <= last then list[#list + 1] = data.order(r) end
+      out.ids[#out.ids + 1] = r.id
+      out.created[#out.created + 1] = r.created
+      out.status[#out.status + 1] = r.status
     end
   end
-  return ok(ctx.rid, { orders = list, page = page, size = size, total = total })
+  return out
 end
 
 function M.count(ctx)

@@ -55,11 +55,14 @@ function M.branches(ctx)
   local size
   size, err = int_arg(ctx.args, "size", 1, 1000, 1000)
   if not size then return invalid(ctx.rid, err) end
+  local quirks = require "klikit_sandbox.quirks"
+  local first, last, used = quirks.slice(page, size, #data.BRANCHES)
   local results = json.array()
-  for i = (page - 1) * size + 1, math.min(page * size, #data.BRANCHES) do
+  for i = first, math.min(last, #data.BRANCHES) do
     results[#results + 1] = data.branch(data.BRANCHES[i])
   end
-  return ok(ctx.rid, { page = page, size = size, total = #data.BRANCHES, results = results })
+  return ok(ctx.rid, { page = page, size = quirks.echo(used, size), total = quirks.total(#data.BRANCHES),
+    results = results })
 end
 
 local function id_list(v)

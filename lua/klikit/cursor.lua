@@ -1,0 +1,230 @@
+--- The orders walk: every order of [from, to) exactly once, newest first, while orders
+-- arrive, change and disappear, against any server the docs allow.
+--
+-- klikit lists orders newest first and filters them on created_at ([from, to), at most
+-- 90 days). Page numbers would shift under new orders, so the walk moves a time cursor
+-- instead. Each request asks for page 1 of [from, upper):
+--   * a short page (fewer rows than the page size the server says it used, and no total
+--     saying there are more) ends the window;
+--   * a full page covers every second after its oldest readable created_at S, so upper
+--     becomes S + 1. The +1 and the memory of every id of the previous page absorb the
+--     orders of second S already yielded, and created_at printed rounded;
+--   * when the cursor cannot move (a full page inside one second, or a page without one
+--     readable created_at), that span [S, upper) -- or the whole rest of the window -- is
+--     walked alone by page number until the server's answers prove it complete (see
+--     klikit.passes), then upper drops below it.
+-- Every page is checked: rows newest first, none above the cursor or below `from` (1 s
+-- of slack for rounding). A server that breaks these fails the walk with a named code;
+-- the walk never ends "complete" after skipping anything.
+local page_mod = require "klikit.page"
+local passes = require "klikit.passes"
+local util = require "klikit.util"
+
+local M = {}
+M.WINDOW = 90 * 86400 -- klikit's maximum from/to span
+M.SLACK = 1           -- seconds a printed created_at may lie outside the range asked for
+M.KEYS = { "orders", "results" }
+M.SPAN_SIZE = 100     -- klikit's largest page of orders
+
+--- Splits [from, to) into windows of at most 90 days, newest first. Bounds are numbers
+-- (Unix seconds); the caller's own wire strings are kept for the outer bounds. With
+-- from and no to, to is `now`. Without from there is one open window.
+function M.windows(from_t, to_t, now, from_wire, to_wire)
+  if not from_t then return { { from = nil, to = to_t, to_wire = to_wire } } end
+  if not to_t then to_t, to_wire = now, nil end
+  local list = {}
+  local hi, hi_wire = to_t, to_wire
+  repeat
+    local lo = math.max(from_t, hi - M.WINDOW)
+    list[#list + 1] = { from = lo, to = hi, to_wire = hi_wire, from_wire = lo == from_t and from_wire or nil }
+    hi, hi_wire = lo, nil
+  until hi <= from_t
+  return list
+end
+
+local function wire(t, given)
+  if given then return given end
+  return t and util.format_time(t)
+end
+
+local Walk = {}
+Walk.__index = Walk
+
+--- opts: client, path, query (filters without from/to), size, windows.
+function M.new(opts)
+  local self = setmetatable(opts, Walk)
+  self.tally = { requests = 0 }
+  self.ctx = { size = opts.size, s_eff = opts.size, most = 0, tally = self.tally }
+  -- spans page with the largest size klikit allows: the fewer pages, the fewer chances
+  -- for rows to shift between them (a busy second of up to 100 orders is one request)
+  self.span_ctx = { size = M.SPAN_SIZE, s_eff = M.SPAN_SIZE, most = 0, tally = self.tally }
+  self.wi = 0
+  self:next_window()
+  return self
+end
+
+function Walk:next_window()
+  self.wi = self.wi + 1
+  local w = self.windows[self.wi]
+  self.window = w
+  self.upper, self.upper_wire = w and w.to, w and w.to_wire
+  self.prev, self.unparsed, self.span = {}, {}, nil
+end
+
+function Walk:error(code, pg, message, details)
+  return self.client:fail(page_mod.walk_error(code, self.path, pg.meta, message, details), "GET", self.path)
+end
+
+-- Reads every row's created_at (false when absent or unreadable) and checks the invariants
+-- for a page of [lo, hi): newest first, nothing outside the range.
+-- -> times, oldest readable time (or nil) | nil, err
+function Walk:check(pg, lo, hi)
+  local times, oldest = {}, nil
+  for i = 1, pg.n do
+    local t = util.parse_time(pg.rows[i].created_at)
+    times[i] = t or false
+    if t then
+      -- newer than a row above it by a second or more (rounding may blur less)
+      if oldest and t >= oldest + M.SLACK then
+        return nil, self:error("walk_unsorted", pg, string.format("the server listed order %s (created_at %s) "
+          .. "after an older one: rows must come newest first", tostring(pg.ids[i]), pg.rows[i].created_at),
+          { id = pg.ids[i], created_at = pg.rows[i].created_at })
+      end
+      if (hi and t >= hi + M.SLACK) or (lo and t < lo - M.SLACK) then
+        return nil, self:error("walk_out_of_range", pg, string.format("order %s (created_at %s) lies outside "
+          .. "the range asked for [%s, %s): the server ignored from/to", tostring(pg.ids[i]),
+          pg.rows[i].created_at, wire(lo) or "-", wire(hi) or "-"),
+          { id = pg.ids[i], created_at = pg.rows[i].created_at })
+      end
+      if not oldest or t < oldest then oldest = t end
+    end
+  end
+  return times, oldest
+end
+
+-- Starts walking [lo, upper) by page number (lo nil: the rest of the window). A probe
+-- (the rest of a window whose page had no readable created_at) stops at the first page
+-- of its first pass that has one, T: a span [T - 1, upper) replaces it (see span_step).
+function Walk:start_span(lo, skip, pg, probe)
+  local w = self.window
+  local q = {}
+  for k, v in pairs(self.query) do q[k] = v end
+  q.from = lo and wire(lo, lo == w.from and w.from_wire or nil)
+  q.to = wire(self.upper, self.upper_wire)
+  local upper, span = self.upper, nil
+  span = passes.new {
+    client = self.client, path = self.path, query = q, keys = M.KEYS, ctx = self.span_ctx, skip = skip,
+    what = "orders in [" .. (q.from or "-") .. ", " .. (q.to or "-") .. ")",
+    check = function(p)
+      local times, x = self:check(p, lo, upper)
+      if not times then return x end
+      if probe and x and span.pass == 1 then self.narrow = x end
+    end,
+  }
+  self.span, self.span_lo = span, lo
+  -- the page just fetched is the span's first page when it was asked with the span's size
+  if pg and self.ctx.size == self.span_ctx.size then return span:step(pg) end
+  return {}, false
+end
+
+function Walk:finish_span()
+  local span = self.span
+  local prev = {}
+  for id in pairs(span.union) do prev[id] = true end
+  for id in pairs(span.skip) do prev[id] = true end
+  if self.span_lo == nil or self.span_lo == self.window.from then
+    self:next_window()
+  else
+    self.upper, self.upper_wire, self.prev, self.span = self.span_lo, nil, prev, nil
+  end
+end
+
+function Walk:span_step()
+  local span = self.span
+  local items, finished = span:step()
+  if not items then return nil, finished end
+  local t = self.narrow
+  self.narrow = nil
+  if t and not finished then
+    local w = self.window
+    local lo = math.floor(t) - 1
+    if not w.from or lo > w.from then
+      local skip = {}
+      for id in pairs(span.union) do skip[id] = true end
+      for id in pairs(span.skip) do skip[id] = true end
+      self:start_span(lo, skip)
+      return items, false
+    end
+  end
+  if finished then self:finish_span() end
+  return items, self.window == nil
+end
+
+--- One request. -> items to yield (maybe none), done | nil, err
+function Walk:step()
+  local w = self.window
+  if not w then return {}, true end
+  if self.span then return self:span_step() end
+  local q = {}
+  for k, v in pairs(self.query) do q[k] = v end
+  q.from, q.to = wire(w.from, w.from_wire), wire(self.upper, self.upper_wire)
+  q.page, q.size = 1, self.ctx.size
+  local pg, err = page_mod.fetch(self.client, self.path, q, M.KEYS)
+  self.tally.requests = self.tally.requests + 1
+  if not pg then return nil, err end
+  local times
+  times, err = self:check(pg, w.from, self.upper)
+  if not times then return nil, err end
+
+  local ctx, n = self.ctx, pg.n
+  if pg.size and pg.size < ctx.s_eff then ctx.s_eff = pg.size end
+  local more = pg.total ~= nil and pg.total > n
+  if n > 0 and n < ctx.s_eff and more then ctx.s_eff = n end -- a clamp the server did not echo
+
+  local items, oldest = {}, nil
+  for i = 1, n do
+    local id, t = pg.ids[i], times[i]
+    if not self.prev[id] and not self.unparsed[id] then items[#items + 1] = pg.rows[i] end
+    if t then
+      if not oldest or t < oldest then oldest = t end
+    else
+      self.unparsed[id] = true -- its time is unknown: it could come back on any later page
+    end
+  end
+  -- A short page ends the window. Without size or total it might be a silent clamp: then
+  -- it is short only against the most rows a page of this server ever held.
+  local informed = pg.size ~= nil or pg.total ~= nil
+  local short = n < ctx.s_eff and not more and (informed or n < ctx.most)
+  if n > ctx.most then ctx.most = n end
+  if n == 0 or short then
+    self:next_window()
+    return items, self.window == nil
+  end
+
+  local ids = {}
+  for i = 1, n do ids[pg.ids[i]] = true end
+  local second = oldest and math.floor(oldest)
+  if second and (self.upper == nil or second + 1 < self.upper) then
+    self.upper, self.upper_wire, self.prev = second + 1, nil, ids
+    return items, false
+  end
+  -- The cursor cannot move: walk [second, upper) (or the rest of the window) alone.
+  local skip = {}
+  for id in pairs(self.prev) do skip[id] = true end
+  for id in pairs(self.unparsed) do skip[id] = true end
+  for id in pairs(ids) do skip[id] = true end
+  if second then
+    local lo = math.min(second, self.upper - 1)
+    if w.from and lo < w.from then lo = w.from end
+    local more_items, ferr = self:start_span(lo, skip)
+    if not more_items then return nil, ferr end
+    return items, false
+  end
+  -- no readable created_at on a full page: this page is the first of the window's probe
+  local first, finished = self:start_span(w.from, skip, pg, true)
+  if not first then return nil, finished end
+  if finished then self:finish_span() end
+  return items, self.window == nil
+end
+
+return M
