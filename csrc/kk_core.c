@@ -34,7 +34,7 @@ static void push_private_decoder(lua_State *L) {
   lua_getfield(L, -1, "new");
   lua_call(L, 0, 1);           /* a private instance: our settings never leak to the host's */
   lua_getfield(L, -1, "decode_max_depth");
-  lua_pushinteger(L, 200);
+  lua_pushinteger(L, 201); /* kk_envelope.c refuses deeper bodies first */
   lua_call(L, 1, 0);
   lua_getfield(L, -1, "decode_invalid_numbers");
   lua_pushboolean(L, 0);       /* no NaN, Infinity or hex numbers */
@@ -51,6 +51,7 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
 
   lua_newtable(L);
   kk_helpers_register(L);
+  kk_url_register(L);
 
   kk_transport_open(L);
   lua_setfield(L, -2, "new_transport");

@@ -17,6 +17,8 @@
 #include "kk_internal.h"
 
 #define KK_SNIPPET_MAX 160
+#define KK_MAX_JSON_VALUES 500000 /* a 100-order page holds about 23,000 */
+#define KK_MAX_JSON_DEPTH 200
 #define KK_MAX_SAFE_INT 9007199254740992.0 /* 2^53: beyond it doubles skip integers */
 
 static int is_null(lua_State *L, int idx) {
@@ -150,6 +152,45 @@ static int fail_envelope(lua_State *L, const char *kind, int status, int rid) {
   return finish_parts(L, rid);
 }
 
+/* Counts the JSON values of a body without building any (strings skipped, escapes
+ * honoured) and tracks nesting: 0 within the limits, 1 more than max_values values,
+ * 2 nested deeper than max_depth. A decoded value costs far more memory than its text
+ * (a Lua table for "{}"), so this bounds what decoding may allocate. */
+static int json_within(const char *s, size_t n, size_t max_values, int max_depth) {
+  size_t i, values = 1;
+  int depth = 0, in_string = 0;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = 0;
+      continue;
+    }
+    switch (c) {
+    case '"':
+      in_string = 1;
+      break;
+    case '{':
+    case '[':
+      if (++depth > max_depth) return 2;
+      values++;
+      break;
+    case '}':
+    case ']':
+      depth--;
+      break;
+    case ',':
+    case ':':
+      values++;
+      break;
+    default:
+      continue;
+    }
+    if (values > max_values) return 1;
+  }
+  return 0;
+}
+
 static int only_whitespace(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)
@@ -157,15 +198,19 @@ static int only_whitespace(const char *s, size_t n) {
   return 1;
 }
 
-/* decode_envelope(status, body) -> true, data, request_id | false, parts
+/* decode_envelope(status, body [, max_values]) -> true, data, request_id | false, parts
+ * max_values (default KK_MAX_JSON_VALUES) bounds the JSON values decoded; nesting is
+ * bounded by KK_MAX_JSON_DEPTH. Over either: parts.kind = "too_large".
  * Upvalue 1: a private cjson.safe decode function. */
 static int envelope_decode(lua_State *L) {
   int status = (int)luaL_checkinteger(L, 1);
   size_t len;
   const char *body = luaL_optlstring(L, 2, "", &len);
+  lua_Number max_values = luaL_optnumber(L, 3, (lua_Number)KK_MAX_JSON_VALUES);
   int ok2xx = status >= 200 && status < 300;
-  int env, has_rid;
+  int env, has_rid, within;
 
+  if (!(max_values >= 1) || max_values > 1e12) return luaL_argerror(L, 3, "max_values must be >= 1");
   lua_settop(L, 2);
   if (only_whitespace(body, len)) {
     if (ok2xx) { /* a 204 (or an empty 200) carries no data */
@@ -177,6 +222,19 @@ static int envelope_decode(lua_State *L) {
     lua_pushboolean(L, 0);
     new_parts(L, "http_error", status);
     lua_pushfstring(L, "HTTP %d with an empty body", status);
+    lua_setfield(L, -2, "message");
+    return 2;
+  }
+
+  within = json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
+  if (within != 0) {
+    lua_pushboolean(L, 0);
+    new_parts(L, "too_large", status);
+    if (within == 1)
+      lua_pushfstring(L, "the body holds more than %d JSON values (max_json_values); refused",
+                      (int)(max_values > 2147483647.0 ? 2147483647.0 : max_values));
+    else
+      lua_pushfstring(L, "the body nests JSON deeper than %d levels; refused", KK_MAX_JSON_DEPTH);
     lua_setfield(L, -2, "message");
     return 2;
   }

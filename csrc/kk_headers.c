@@ -2,6 +2,7 @@
  * Pure functions over byte ranges (no libcurl), so `make fuzz` can drive them directly. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include <lauxlib.h>
 
@@ -18,11 +19,27 @@ int kk_header_name_ok(const char *s, size_t n) {
   return 1;
 }
 
+/* RFC 9110 field values: no control character but horizontal tab. */
 int kk_header_value_ok(const char *s, size_t n) {
   size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return 0;
+  }
   return 1;
+}
+
+/* Headers that frame the message or belong to one connection (RFC 9110 section 7.6.1,
+ * RFC 9112): set by libcurl, never by a caller. A caller's Content-Length or
+ * Transfer-Encoding would desynchronise a keep-alive connection. */
+int kk_header_reserved(const char *s, size_t n) {
+  static const char *const names[] = {"content-length", "transfer-encoding", "host", "connection",
+                                      "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+                                      "expect", NULL};
+  int i;
+  for (i = 0; names[i] != NULL; i++)
+    if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0) return 1;
+  return 0;
 }
 
 static int is_status_line(const char *p, size_t n) {

@@ -19,9 +19,11 @@ int kk_buf_append(kk_buf *b, const char *p, size_t n); /* 0 ok, -1 out of memory
 void kk_buf_reset(kk_buf *b);                          /* len = 0, keeps storage */
 void kk_buf_free(kk_buf *b);
 
-/* Header syntax (kk_headers.c). name_ok: an RFC 9110 token; value_ok: no CR, LF or NUL. */
+/* Header syntax (kk_headers.c). name_ok: an RFC 9110 token; value_ok: no control
+ * character but tab; reserved: framing and hop-by-hop names a caller may not set. */
 int kk_header_name_ok(const char *s, size_t n);
 int kk_header_value_ok(const char *s, size_t n);
+int kk_header_reserved(const char *s, size_t n);
 /* Appends one header line as libcurl delivers it to the block in `head`; a status line
  * starts a new block. 0 ok, 1 the block would exceed `cap` bytes, -1 out of memory. */
 int kk_headers_feed(kk_buf *head, const char *line, size_t n, size_t cap);
@@ -38,6 +40,14 @@ typedef struct {
 } kk_trace;
 void kk_trace_append(kk_trace *tr, int type, const char *data, size_t size);
 void kk_trace_reset(kk_trace *tr);
+
+/* URL parsing with libcurl's URL API (kk_url.c): calls cb for every part present
+ * (scheme, user, password, options, host, zoneid, port, path, query, fragment).
+ * 0 ok, -1 empty or NUL in the URL, -2 out of memory, else a CURLUcode. */
+typedef void (*kk_url_cb)(void *ud, const char *name, const char *value);
+int kk_url_parse(const char *url, size_t len, kk_url_cb cb, void *ud);
+/* Adds `url_parts` to the module table on top of the stack. */
+void kk_url_register(lua_State *L);
 
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);

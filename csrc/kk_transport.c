@@ -12,7 +12,11 @@
  *
  * No Lua code runs inside libcurl callbacks: they only append to C buffers, so no Lua
  * error can longjmp through libcurl frames. */
+#include <poll.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include <curl/curl.h>
@@ -22,9 +26,10 @@
 #include "kk_internal.h"
 
 #define KK_TRANSPORT_MT "klikit.core.transport"
-#define KK_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
+#define KK_DEFAULT_MAX_BODY ((size_t)8 * 1024 * 1024) /* a 100-order page is about 0.5 MiB */
 #define KK_MAX_HEADER_BYTES ((size_t)256 * 1024)
 #define KK_MAX_TRACE_BYTES ((size_t)256 * 1024)
+#define KK_KEEP_BUFFER ((size_t)256 * 1024) /* larger buffers are freed after each transfer */
 
 typedef struct {
   CURL *curl;
@@ -33,7 +38,8 @@ typedef struct {
   kk_buf head;
   kk_trace trace; /* filled only for requests with verbose = true */
   size_t max_body;
-  int overflow; /* set by a callback that refused data over the cap */
+  int overflow; /* set by a callback that refused data over a cap: OVER_BODY or OVER_HEAD */
+  curl_socket_t last_sock; /* the connection the last transfer left in libcurl's cache */
   char *user_agent;
   char *ca_file;
   char *proxy;   /* NULL: libcurl's default (environment) */
@@ -57,11 +63,13 @@ static kk_transport *check_transport(lua_State *L) {
   return t;
 }
 
+enum { OVER_BODY = 1, OVER_HEAD = 2 };
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   kk_transport *t = (kk_transport *)ud;
   size_t n = size * nmemb;
   if (t->body.len + n > t->max_body) {
-    t->overflow = 1;
+    t->overflow = OVER_BODY;
     return 0; /* makes curl_easy_perform fail with CURLE_WRITE_ERROR */
   }
   return kk_buf_append(&t->body, ptr, n) == 0 ? n : 0;
@@ -71,8 +79,38 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   kk_transport *t = (kk_transport *)ud;
   size_t n = size * nmemb;
   int rc = kk_headers_feed(&t->head, ptr, n, KK_MAX_HEADER_BYTES);
-  if (rc > 0) t->overflow = 1;
+  if (rc > 0) t->overflow = OVER_HEAD;
   return rc == 0 ? n : 0; /* 0 makes curl_easy_perform fail */
+}
+
+/* Is the connection the last transfer left idle still quiet? Bytes (or a close) waiting on
+ * an idle HTTP/1.1 connection belong to no request: reusing it would read them as the
+ * answer to the next one. */
+static int idle_connection_dirty(kk_transport *t) {
+  struct pollfd p;
+  if (t->last_sock == CURL_SOCKET_BAD) return 0;
+  p.fd = t->last_sock;
+  p.events = POLLIN;
+  p.revents = 0;
+  return poll(&p, 1, 0) != 0;
+}
+
+/* Releases what a large answer left behind, so one big body does not stay for the
+ * client's lifetime. */
+static void release_buffers(kk_transport *t) {
+  int freed = t->body.cap > KK_KEEP_BUFFER || t->head.cap > KK_KEEP_BUFFER || t->trace.buf.cap > KK_KEEP_BUFFER;
+  if (t->body.cap > KK_KEEP_BUFFER) kk_buf_free(&t->body);
+  else kk_buf_reset(&t->body);
+  if (t->head.cap > KK_KEEP_BUFFER) kk_buf_free(&t->head);
+  else kk_buf_reset(&t->head);
+  if (t->trace.buf.cap > KK_KEEP_BUFFER) kk_buf_free(&t->trace.buf);
+#if defined(__GLIBC__)
+  /* glibc keeps freed heap pages (and, after one large free, serves the next large
+   * buffers from the heap too): hand them back to the system */
+  if (freed) (void)malloc_trim(0);
+#else
+  (void)freed;
+#endif
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud) {
@@ -112,6 +150,7 @@ static void check_headers(lua_State *L, int h) {
     k = lua_tolstring(L, -2, &kn);
     v = lua_tolstring(L, -1, &vn);
     if (!kk_header_name_ok(k, kn)) luaL_error(L, "klikit.core: invalid header name");
+    if (kk_header_reserved(k, kn)) luaL_error(L, "klikit.core: header %s is set by libcurl", k);
     if (!kk_header_value_ok(v, vn) || kn + vn > 8192)
       luaL_error(L, "klikit.core: invalid value for header %s", k);
     lua_pop(L, 1);
@@ -152,8 +191,11 @@ static struct curl_slist *build_headers(lua_State *L, int h, int *failed) {
   return next;
 }
 
-static const char *classify(CURLcode rc, int overflow) {
+static const char *classify(CURLcode rc, int overflow, int got_status) {
   if (overflow) return "response_too_large";
+  /* libcurl refuses a header line over its own limit (CURL_MAX_HTTP_HEADER, 100 KiB) with
+   * "out of memory"; once a status line arrived, that is what it means */
+  if (rc == CURLE_OUT_OF_MEMORY && got_status) return "response_too_large";
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:
     return "timeout";
@@ -172,7 +214,7 @@ static int transport_request(lua_State *L) {
   const char *method, *url, *body = NULL;
   size_t mlen, ulen, blen = 0, i;
   long timeout_ms, connect_ms, status = 0;
-  int headers_idx = 0, failed, verbose;
+  int headers_idx = 0, failed, verbose, dirty;
   struct curl_slist *hdrs;
   CURLcode rc;
   CURL *c = t->curl;
@@ -213,10 +255,15 @@ static int transport_request(lua_State *L) {
   hdrs = build_headers(L, headers_idx, &failed);
   if (failed) return luaL_error(L, "klikit.core: out of memory");
 
+  dirty = idle_connection_dirty(t);
   curl_easy_reset(c); /* keeps live connections, DNS and TLS session caches */
   kk_buf_reset(&t->body);
   kk_buf_reset(&t->head);
   t->overflow = 0;
+  /* a stray byte on the idle connection: a new one for this transfer, and a cache of one
+   * connection, so the stale one is closed once this transfer is done */
+  curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L);
+  if (dirty) curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
   t->errbuf[0] = '\0';
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -265,20 +312,25 @@ static int transport_request(lua_State *L) {
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+  if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &t->last_sock) != CURLE_OK) t->last_sock = CURL_SOCKET_BAD;
 
   if (rc != CURLE_OK) {
-    const char *code = classify(rc, t->overflow);
+    int got_status = t->head.len > 0;
+    const char *code = classify(rc, t->overflow, got_status);
     lua_pushnil(L);
     lua_pushstring(L, code);
-    if (t->overflow)
-      lua_pushfstring(L, "response larger than max_body_bytes (%d bytes); refused",
+    if (t->overflow == OVER_BODY)
+      lua_pushfstring(L, "response body larger than max_body_bytes (%d bytes); refused",
                       (int)(t->max_body > 0x7fffffff ? 0x7fffffff : t->max_body));
+    else if (t->overflow == OVER_HEAD)
+      lua_pushfstring(L, "response headers larger than %d KiB in all; refused", (int)(KK_MAX_HEADER_BYTES / 1024));
+    else if (rc == CURLE_OUT_OF_MEMORY && got_status)
+      lua_pushliteral(L, "a response header line is longer than libcurl takes (100 KiB); refused");
     else
       lua_pushstring(L, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
     lua_pushinteger(L, (lua_Integer)rc);
     push_trace(L, t, verbose);
-    kk_buf_reset(&t->body);
-    kk_buf_reset(&t->head);
+    release_buffers(t);
     return 5;
   }
 
@@ -295,10 +347,7 @@ static int transport_request(lua_State *L) {
   lua_setfield(L, -2, "connects");
   push_trace(L, t, verbose);
   lua_setfield(L, -2, "trace");
-  /* Do not keep a large body alive between requests. */
-  if (t->body.cap > (size_t)1024 * 1024) kk_buf_free(&t->body);
-  else kk_buf_reset(&t->body);
-  kk_buf_reset(&t->head);
+  release_buffers(t);
   return 1;
 }
 
@@ -359,6 +408,7 @@ static int transport_new(lua_State *L) {
   lua_setmetatable(L, -2); /* from here on __gc frees whatever gets allocated */
   t->max_body = (size_t)max_body;
   t->trace.cap = KK_MAX_TRACE_BYTES;
+  t->last_sock = CURL_SOCKET_BAD;
   lua_getfield(L, 1, "insecure_skip_tls_verify");
   t->insecure = lua_toboolean(L, -1) && lua_type(L, -1) == LUA_TBOOLEAN;
   lua_pop(L, 1);

@@ -63,7 +63,8 @@ static void check_failure(int parts, int status) {
   lua_getfield(L, parts, "kind");
   kind = lua_tostring(L, -1);
   if (kind == NULL ||
-      (strcmp(kind, "api") != 0 && strcmp(kind, "http_error") != 0 && strcmp(kind, "decode_failed") != 0))
+      (strcmp(kind, "api") != 0 && strcmp(kind, "http_error") != 0 && strcmp(kind, "decode_failed") != 0 &&
+       strcmp(kind, "too_large") != 0))
     fuzz_fail("unknown parts.kind");
   lua_getfield(L, parts, "status");
   if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) != status) fuzz_fail("parts.status differs from the status");

@@ -27,7 +27,7 @@ build = {
     ["klikit.core"] = {
       sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c",
         "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_trace.c",
-        "csrc/kk_transport.c" },
+        "csrc/kk_transport.c", "csrc/kk_url.c" },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },
       incdirs = { "$(CURL_INCDIR)" },
@@ -47,6 +47,8 @@ build = {
     ["klikit.page"] = "lua/klikit/page.lua",
     ["klikit.passes"] = "lua/klikit/passes.lua",
     ["klikit.cursor"] = "lua/klikit/cursor.lua",
+    ["klikit.url"] = "lua/klikit/url.lua",
+    ["klikit.redact"] = "lua/klikit/redact.lua",
     ["klikit.util"] = "lua/klikit/util.lua",
     ["klikit.transport.curl"] = "lua/klikit/transport/curl.lua",
   },

@@ -110,7 +110,7 @@ describe("klikit.core.decode_envelope", function()
   it("bounds nesting depth instead of crashing", function()
     local ok, parts = decode(200, string.rep("[", 100000))
     assert.is_false(ok)
-    assert.equal("decode_failed", parts.kind)
+    assert.equal("too_large", parts.kind) -- refused before decoding: response_too_large
     ok = decode(200, '{"request_id":"r","data":' .. string.rep("[", 150) .. string.rep("]", 150) .. "}")
     assert.is_true(ok)
   end)

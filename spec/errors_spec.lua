@@ -20,7 +20,8 @@ describe("klikit.errors", function()
       "resource_unmapped", "state_invalid_transition", "state_idempotency_conflict",
       "rate_limit_exceeded", "downstream_unavailable", "internal", "api_error",
       "network_error", "timeout", "tls_verify_failed", "decode_failed", "http_error", "response_too_large",
-      "unexpected_shape", "walk_unsorted", "walk_out_of_range", "walk_incomplete",
+      "unexpected_shape", "walk_unsorted", "walk_out_of_range", "walk_incomplete", "deadline_exceeded",
+      "client_closed",
     }
     for _, code in ipairs(expected) do
       local e = klikit.errors[code]

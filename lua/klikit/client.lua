@@ -6,6 +6,8 @@ local curl_transport = require "klikit.transport.curl"
 local body_mod = require "klikit.body"
 local retry = require "klikit.retry"
 local ratelimit = require "klikit.ratelimit"
+local url_mod = require "klikit.url"
+local redact_mod = require "klikit.redact"
 
 local M = {}
 local Client = {}
@@ -34,23 +36,6 @@ local function check_credential(name, v)
   end
 end
 
-local function is_loopback(host)
-  return host == "localhost" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
-end
-
-local function check_base_url(url, allow_http)
-  if type(url) ~= "string" then invalid("klikit.new: base_url must be a string") end
-  local scheme, host = url:match("^(https?)://([^/:]+)")
-  if not scheme or url:find("[%s%c?#]") then
-    invalid("klikit.new: base_url must look like https://host/v1/partner, got \"" .. url .. "\"")
-  end
-  if scheme == "http" and not is_loopback(host) and not allow_http then
-    invalid("klikit.new: refusing plain http to " .. host .. ": credentials would travel in clear "
-      .. "text (use https, or allow_insecure_http = true if you really mean it)")
-  end
-  return (url:gsub("/+$", ""))
-end
-
 local function check_seconds(where, name, v, dflt)
   if v == nil then return dflt end
   if type(v) ~= "number" or not (v > 0) or v > 86400 then -- luacheck: ignore 581 (NaN)
@@ -71,7 +56,7 @@ function M.new(opts)
     connect_timeout = true, ca_file = true, proxy = true, noproxy = true, max_body_bytes = true,
     transport = true, allow_insecure_http = true, user_agent = true, retry = true, sleep = true,
     clock = true, on_request = true, rate_limit = true, insecure_skip_tls_verify = true,
-    logger = true, verbose = true,
+    logger = true, verbose = true, max_json_values = true,
   })
   local insecure = opts.insecure_skip_tls_verify
   if insecure ~= nil and insecure ~= true and insecure ~= false then
@@ -89,8 +74,15 @@ function M.new(opts)
     invalid("klikit.new: verbose = true needs a logger = function(level, message) to receive the trace")
   end
   local rate = opts.rate_limit
-  if rate ~= nil and (type(rate) ~= "number" or not (rate > 0)) then -- luacheck: ignore 581 (NaN)
-    invalid("klikit.new: rate_limit must be a number of requests per minute > 0")
+  if rate ~= nil and (type(rate) ~= "number" or not (rate >= 0.01 and rate <= 1e6)) then -- NaN fails too
+    invalid("klikit.new: rate_limit must be a number of requests per minute from 0.01 to 1000000, got "
+      .. tostring(rate))
+  end
+  for name, hi in pairs { max_body_bytes = 4294967295, max_json_values = 1e9 } do
+    local v = opts[name]
+    if v ~= nil and not (util.is_integer(v) and v >= 1 and v <= hi) then
+      invalid(string.format("klikit.new: %s must be an integer from 1 to %.0f, got %s", name, hi, tostring(v)))
+    end
   end
   local key = opts.partner_key or os.getenv("KLIKIT_PARTNER_KEY")
   local secret = opts.secret_key or os.getenv("KLIKIT_SECRET_KEY")
@@ -102,8 +94,8 @@ function M.new(opts)
     invalid("klikit.new: env must be \"dev\" or \"prod\", got " .. tostring(opts.env))
   end
   local base_url = opts.base_url or M.ENVIRONMENTS[opts.env]
-  base_url = check_base_url(base_url or os.getenv("KLIKIT_BASE_URL") or M.ENVIRONMENTS.prod,
-    opts.allow_insecure_http)
+  base_url = url_mod.check_base_url(base_url or os.getenv("KLIKIT_BASE_URL") or M.ENVIRONMENTS.prod,
+    opts.allow_insecure_http == true)
 
   local transport = opts.transport
   if transport ~= nil then
@@ -143,10 +135,14 @@ function M.new(opts)
     logger = opts.logger,
     verbose = opts.verbose or nil,
     tls_verification_off = insecure == true or nil,
+    max_json_values = opts.max_json_values or 500000,
   }, Client)
-  if opts.rate_limit then self.limiter = ratelimit.new(opts.rate_limit, self.clock) end
+  if opts.rate_limit then
+    self.limiter, self.rate_limit = ratelimit.new(opts.rate_limit, self.clock), opts.rate_limit
+  end
   local basic = core.base64(key .. ":" .. secret)
-  secrets[self] = { secret = secret, basic = basic, authorization = "Basic " .. basic }
+  -- the longer needle first: the Authorization value holds the Basic encoding
+  secrets[self] = { authorization = "Basic " .. basic, needles = { basic, secret } }
   return self
 end
 
@@ -160,45 +156,47 @@ end
 -- any text that came back.
 local function redact(client, text)
   local s = secrets[client]
-  if type(text) ~= "string" or not s then return text end
-  for _, needle in ipairs { s.basic, s.secret } do
-    local i = text:find(needle, 1, true)
-    while i do
-      text = text:sub(1, i - 1) .. "[redacted]" .. text:sub(i + #needle)
-      i = text:find(needle, i + 10, true)
-    end
-  end
-  return text
+  return redact_mod.scrub(text, s and s.needles)
 end
 
+-- Every string of an error that a server (or a caller) supplied: secrets removed, length
+-- bounded, details copied with the same treatment.
 local function finish_error(client, err, method, path)
+  local needles = secrets[client] and secrets[client].needles
   err.method, err.path = method, path
-  err.message = redact(client, err.message)
+  for _, k in ipairs { "message", "request_id", "raw_code" } do
+    if type(err[k]) == "string" then err[k] = redact_mod.clip(redact_mod.scrub(err[k], needles)) end
+  end
+  if type(err.details) == "table" then err.details = redact_mod.value(err.details, needles) end
   return err
 end
+
+-- Headers libcurl or klikit sets: framing and hop-by-hop headers (a caller's
+-- Content-Length could desynchronise a keep-alive connection) and the credentials.
+local RESERVED = { ["content-length"] = true, ["transfer-encoding"] = true, host = true, connection = true,
+  ["keep-alive"] = true, ["proxy-connection"] = true, te = true, trailer = true, upgrade = true,
+  expect = true, authorization = true, ["proxy-authorization"] = true }
 
 local function check_header_table(headers)
   if headers == nil then return end
   if type(headers) ~= "table" then invalid("request: opts.headers must be a table") end
   for k, v in pairs(headers) do
     if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
-      invalid("request: invalid header name " .. tostring(k))
+      invalid("request: invalid header name " .. tostring(k):sub(1, 100))
+    end
+    if RESERVED[k:lower()] then
+      invalid("request: header " .. k .. " is set by klikit or libcurl and cannot be passed in opts.headers")
     end
     if type(v) ~= "string" or v:find("[%z\1-\8\10-\31\127]") then -- RFC 9110: no CTL but HTAB
       invalid("request: header " .. k .. " must be a string without control characters (tab allowed)")
     end
-    if k:lower() == "authorization" then invalid("request: the Authorization header is set by klikit") end
+    if #k + #v > 8192 then
+      invalid(string.format("request: header %s is %d bytes long; name and value may hold 8192", k, #k + #v))
+    end
   end
 end
 
--- A path relative to base_url: one request line, no query or fragment, no dot segments.
-local function check_path(where, path)
-  if type(path) ~= "string" or not path:find("^/") or path:find("[%s%c?#]") or path:find("/%.%.?/")
-    or path:find("/%.%.?$") then
-    invalid(where .. ": path must start with / and contain no spaces, control characters, '?', '#' "
-      .. "or dot segments, got \"" .. tostring(path) .. "\"")
-  end
-end
+local check_path = url_mod.check_path
 
 --- Prepares the request table; raises request_invalid errors for bad input.
 function Client:build_request(method, path, opts)
@@ -235,7 +233,7 @@ function Client:build_request(method, path, opts)
 
   return {
     method = method,
-    url = self.base_url .. path .. (qs ~= "" and ("?" .. qs) or ""),
+    url = url_mod.check_length("request", self.base_url .. path .. (qs ~= "" and ("?" .. qs) or "")),
     headers = headers,
     body = body,
     timeout = check_seconds("request", "timeout", opts.timeout, self.timeout),
@@ -247,7 +245,7 @@ end
 -- Hands one line to the logger: redacted, control characters escaped. Without a logger,
 -- warnings still go to stderr; a failing logger is reported there and otherwise ignored.
 local function log(self, level, text)
-  text = errors.visible(redact(self, text))
+  text = errors.visible(redact_mod.clip(redact(self, text), redact_mod.MAX_LINE))
   if not self.logger then
     if level == "warn" then io.stderr:write("klikit: ", text, "\n") end
     return
@@ -270,9 +268,9 @@ local function attempt(self, req, method, path, meta)
   if not resp then return nil, finish_error(self, errors.from_transport(terr), method, path) end
   meta.status, meta.headers, meta.elapsed, meta.connects =
     resp.status, resp.headers, resp.elapsed, resp.connects
-  local decoded, data, request_id = core.decode_envelope(resp.status, resp.body)
+  local decoded, data, request_id = core.decode_envelope(resp.status, resp.body, self.max_json_values)
   if decoded then
-    meta.request_id = request_id
+    meta.request_id = redact_mod.clip(redact(self, request_id))
     return data
   end
   local err = errors.from_envelope(data)
@@ -309,6 +307,10 @@ local function prepare(self, method, path, opts)
 end
 
 function Client:request(method, path, opts)
+  if self.closed then
+    return nil, finish_error(self, errors.new { code = "client_closed",
+      message = "this client was closed with client:close(); make a new one" }, method, path), {}
+  end
   local req, policy = self:checked(method, path, prepare, self, method, path, opts)
   if not req then return nil, policy, {} end
   local meta = { idempotency_key = req.headers["Idempotency-Key"], attempts = 0 }
@@ -319,6 +321,13 @@ function Client:request(method, path, opts)
   for n = 1, policy.max_attempts do
     if self.limiter then
       local wait = self.limiter:take()
+      if wait > 0 and deadline and self.clock() + wait > deadline then
+        self.limiter:refund()
+        err = finish_error(self, errors.new { code = "deadline_exceeded", attempts = n - 1,
+          message = string.format("the rate limit (%g per minute) would hold this call for %.1f s, past its "
+            .. "deadline", self.rate_limit, wait) }, method, path)
+        return nil, err, meta
+      end
       if wait > 0 then self.sleep(wait) end
     end
     if deadline then req.timeout = math.max(0.001, math.min(timeout, deadline - self.clock())) end
@@ -407,8 +416,11 @@ function M.define_read(name, path)
   end
 end
 
---- Releases the connection now instead of at garbage collection.
+--- Releases the connection now instead of at garbage collection. Every later call
+-- returns nil, err with code client_closed. Closing twice is harmless.
 function Client:close()
+  if self.closed then return end
+  self.closed = true
   if self.transport.close then self.transport:close() end
 end
 

@@ -1,6 +1,8 @@
 --- Error objects and the catalogue of every code the client can return.
 -- Runtime failures are returned as `nil, err`; `err` is a table with `code`, `status`,
 -- `message`, `request_id`, `details`, `retryable`, `raw_code` and a `__tostring`.
+local redact = require "klikit.redact"
+
 local M = {}
 
 local BY_STATUS = "by_status" -- retryable when the HTTP status is 429 or 5xx
@@ -49,7 +51,11 @@ M.codes = {
   tls_verify_failed = { status = nil, retryable = false, source = "client",
     meaning = "the server certificate did not verify; set ca_file to the CA that signs it" },
   response_too_large = { status = nil, retryable = false, source = "client",
-    meaning = "the response body exceeded max_body_bytes and was refused" },
+    meaning = "the response exceeded max_body_bytes or max_json_values, or its headers their limit, and was refused" },
+  deadline_exceeded = { status = nil, retryable = false, source = "client",
+    meaning = "the call's deadline would pass before it could be sent (e.g. waiting for the rate limiter)" },
+  client_closed = { status = nil, retryable = false, source = "client",
+    meaning = "the client was closed with client:close(); make a new one" },
   unexpected_shape = { status = nil, retryable = false, source = "client",
     meaning = "a 2xx answer whose data is not shaped as documented (rows not where expected, a row without an id)" },
   walk_unsorted = { status = nil, retryable = false, source = "client",
@@ -118,13 +124,9 @@ function M.is_error(v)
   return getmetatable(v) == Error
 end
 
-local ESCAPES = { ["\r"] = "\\r", ["\n"] = "\\n", ["\t"] = "\\t", ["\0"] = "\\0" }
-
---- Control characters as visible escapes: a message that echoes caller input (a header
---- value with CR LF, say) must not be able to forge lines in a log.
-function M.visible(text)
-  return (text:gsub("%c", function(c) return ESCAPES[c] or string.format("\\x%02X", c:byte()) end))
-end
+--- Control characters, malformed UTF-8, C1 controls and bidi overrides as visible escapes:
+--- a message that echoes caller or server input cannot forge or hide lines in a log.
+M.visible = redact.visible
 
 --- Raises a request_invalid error: the caller passed something unusable.
 function M.invalid(message)
@@ -136,6 +138,7 @@ function M.from_envelope(parts)
   local code
   if parts.kind == "api" then code = M.normalize_code(parts.raw_code)
   elseif parts.kind == "decode_failed" then code = "decode_failed"
+  elseif parts.kind == "too_large" then code = "response_too_large"
   else code = "http_error" end
   return M.new {
     code = code, status = parts.status, message = parts.message, raw_code = parts.raw_code,

@@ -21,4 +21,9 @@ function Bucket:take()
   return -self.tokens / self.rate
 end
 
+--- Gives back the token of a request that was not sent after all.
+function Bucket:refund()
+  self.tokens = math.min(self.capacity, self.tokens + 1)
+end
+
 return M

@@ -1,0 +1,82 @@
+--- URLs: the base URL (parsed by libcurl's own URL parser, the one that will connect),
+-- raw request paths and the length of what is sent.
+local core = require "klikit.core"
+local errors = require "klikit.errors"
+
+local M = {}
+local invalid = errors.invalid
+
+M.MAX_URL_BYTES = 8192 -- servers commonly refuse longer request lines (nginx: 8 KiB)
+
+-- 127.0.0.0/8 in dotted form (libcurl has already turned 2130706433, 0x7f.1 and 0177.0.0.1
+-- into it), ::1, and the name localhost itself.
+local function is_loopback(host)
+  host = host:lower()
+  if host == "localhost" or host == "[::1]" then return true end
+  local a, b, c = host:match("^127%.(%d+)%.(%d+)%.(%d+)$")
+  return a ~= nil and tonumber(a) <= 255 and tonumber(b) <= 255 and tonumber(c) <= 255
+end
+M.is_loopback = is_loopback
+
+local function bad(url, why)
+  invalid("klikit.new: base_url must look like https://host/v1/partner (" .. why .. "), got \""
+    .. tostring(url):sub(1, 200) .. "\"")
+end
+
+--- Checks base_url; returns it without trailing slashes. Plain http is refused unless the
+-- host is loopback or allow_http is true: Basic credentials would travel in clear text.
+function M.check_base_url(url, allow_http)
+  if type(url) ~= "string" then invalid("klikit.new: base_url must be a string, got " .. type(url)) end
+  if #url > 2048 then bad(url, "longer than 2048 bytes") end
+  if url:find("[%c%s\\]") then bad(url, "control characters, spaces or backslashes") end
+  local scheme = url:match("^(%a+)://")
+  if not scheme or (scheme:lower() ~= "http" and scheme:lower() ~= "https") then
+    bad(url, "it must start with https:// or http://")
+  end
+  local parts, why = core.url_parts(url)
+  if not parts then bad(url, why) end
+  if parts.user or parts.password or parts.options or url:match("^%a+://([^/]*)"):find("@", 1, true) then
+    bad(url, "no user:password@ part: credentials go in partner_key and secret_key")
+  end
+  if parts.query or parts.fragment then bad(url, "no query string or fragment") end
+  if parts.zoneid or url:match("^%a+://([^/]*)"):find("%", 1, true) then
+    bad(url, "no percent-encoding or zone id in the host")
+  end
+  if not parts.host or parts.host == "" then bad(url, "no host") end
+  if parts.scheme == "http" and not allow_http and not is_loopback(parts.host) then
+    invalid("klikit.new: refusing plain http to " .. parts.host .. ": credentials would travel in clear "
+      .. "text (use https, or allow_insecure_http = true if you really mean it)")
+  end
+  return (url:gsub("/+$", ""))
+end
+
+local function hex_byte(h) return string.char(tonumber(h, 16)) end
+
+--- A path relative to base_url: one request line, no query or fragment, no dot segments,
+-- once percent-decoded, and no encoded slashes or backslashes (servers decode them too).
+function M.check_path(where, path)
+  local ok = type(path) == "string" and path:find("^/") and not path:find("[%s%c?#\\]")
+  local decoded = ok and path:gsub("%%(%x%x)", hex_byte)
+  if ok and (path:find("%%%X") or path:find("%%%x%X") or path:find("%%.?$")) then ok = false end
+  if ok and (path:find("%%2[fF]") or path:find("%%5[cC]") or decoded:find("[%c\\]")
+      or (decoded .. "/"):find("/%.%.?/")) then
+    ok = false
+  end
+  if not ok then
+    invalid(where .. ": path must start with / and contain no spaces, control characters, '?', '#', "
+      .. "backslashes, encoded slashes or dot segments (even percent-encoded), got \""
+      .. tostring(path):sub(1, 200) .. "\"")
+  end
+  return path
+end
+
+--- Refuses a URL longer than servers take, before anything is sent.
+function M.check_length(where, url)
+  if #url > M.MAX_URL_BYTES then
+    invalid(string.format("%s: the URL would be %d bytes, more than the %d a server takes; send fewer "
+      .. "or shorter query values", where, #url, M.MAX_URL_BYTES))
+  end
+  return url
+end
+
+return M
