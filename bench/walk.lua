@@ -18,7 +18,7 @@ for _, size in ipairs { 100, 50, 20 } do
   local before = requests_so_far()
   local started_cpu = clock()
   local n = 0
-  for _ in client:orders { size = size } do n = n + 1 end
+  for _ in assert(client:orders { size = size }) do n = n + 1 end
   local cpu = clock() - started_cpu
   local requests = requests_so_far() - before
   local ideal = math.ceil(n / size)

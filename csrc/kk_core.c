@@ -52,6 +52,7 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
   lua_newtable(L);
   kk_helpers_register(L);
   kk_url_register(L);
+  kk_headers_register(L);
 
   kk_transport_open(L);
   lua_setfield(L, -2, "new_transport");

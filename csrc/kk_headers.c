@@ -42,6 +42,16 @@ int kk_header_reserved(const char *s, size_t n) {
   return 0;
 }
 
+#define KK_MAX_HEADER_LINE 8192 /* name and value of one request header */
+
+const char *kk_header_problem(const char *name, size_t nn, const char *value, size_t vn) {
+  if (!kk_header_name_ok(name, nn)) return "has a name that is not an RFC 9110 token";
+  if (kk_header_reserved(name, nn)) return "is set by libcurl (framing or hop-by-hop)";
+  if (!kk_header_value_ok(value, vn)) return "has a control character in its value (only tab is allowed)";
+  if (nn + vn > KK_MAX_HEADER_LINE) return "is longer than 8192 bytes (name and value)";
+  return NULL;
+}
+
 static int is_status_line(const char *p, size_t n) {
   return n >= 5 && memcmp(p, "HTTP/", 5) == 0;
 }
@@ -90,4 +100,31 @@ void kk_headers_push(lua_State *L, const char *p, size_t len) {
     }
     p = eol ? eol + 1 : end;
   }
+}
+
+/* header_problem(name, value) -> nil when the header may be sent, else what is wrong. */
+static int header_problem(lua_State *L) {
+  size_t nn, vn;
+  const char *name = luaL_checklstring(L, 1, &nn);
+  const char *value = luaL_checklstring(L, 2, &vn);
+  const char *why = kk_header_problem(name, nn, value, vn);
+  if (why == NULL) lua_pushnil(L);
+  else lua_pushstring(L, why);
+  return 1;
+}
+
+/* parse_headers(block) -> { lowercase-name = value }: the parser the curl transport uses,
+ * for transports that read raw header blocks themselves. */
+static int parse_headers(lua_State *L) {
+  size_t n;
+  const char *block = luaL_checklstring(L, 1, &n);
+  kk_headers_push(L, block, n);
+  return 1;
+}
+
+void kk_headers_register(lua_State *L) {
+  lua_pushcfunction(L, header_problem);
+  lua_setfield(L, -2, "header_problem");
+  lua_pushcfunction(L, parse_headers);
+  lua_setfield(L, -2, "parse_headers");
 }

@@ -4,6 +4,8 @@
 #define KK_INTERNAL_H
 
 #include <stddef.h>
+
+#include <curl/curl.h>
 #include <lua.h>
 
 #define KK_VERSION "0.1.0"
@@ -20,10 +22,12 @@ void kk_buf_reset(kk_buf *b);                          /* len = 0, keeps storage
 void kk_buf_free(kk_buf *b);
 
 /* Header syntax (kk_headers.c). name_ok: an RFC 9110 token; value_ok: no control
- * character but tab; reserved: framing and hop-by-hop names a caller may not set. */
+ * character but tab; reserved: framing and hop-by-hop names a caller may not set;
+ * problem: NULL for a header that may be sent, else what is wrong with it. */
 int kk_header_name_ok(const char *s, size_t n);
 int kk_header_value_ok(const char *s, size_t n);
 int kk_header_reserved(const char *s, size_t n);
+const char *kk_header_problem(const char *name, size_t nn, const char *value, size_t vn);
 /* Appends one header line as libcurl delivers it to the block in `head`; a status line
  * starts a new block. 0 ok, 1 the block would exceed `cap` bytes, -1 out of memory. */
 int kk_headers_feed(kk_buf *head, const char *line, size_t n, size_t cap);
@@ -49,10 +53,42 @@ int kk_url_parse(const char *url, size_t len, kk_url_cb cb, void *ud);
 /* Adds `url_parts` to the module table on top of the stack. */
 void kk_url_register(lua_State *L);
 
+/* A libcurl transport (kk_transport.c) and one transfer on it (kk_transfer.c). */
+typedef struct {
+  CURL *curl;
+  char errbuf[CURL_ERROR_SIZE];
+  kk_buf body;
+  kk_buf head;
+  kk_trace trace; /* filled only for requests with verbose = true */
+  size_t max_body;
+  int overflow;            /* set by a callback that refused data over a cap */
+  curl_socket_t last_sock; /* the connection the last transfer left in libcurl's cache */
+  char *user_agent;
+  char *ca_file;
+  char *proxy;   /* NULL: libcurl's default (environment) */
+  char *noproxy; /* NULL: libcurl's default */
+  int insecure;  /* TLS verification off: only from the explicit insecure_skip_tls_verify */
+} kk_transport;
+
+typedef struct {
+  struct curl_slist *headers;
+  int verbose;
+} kk_transfer;
+
+/* Reads the request table at index req and sets every option of t's handle; raises on bad
+ * input before allocating anything that would leak. */
+void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x);
+CURLcode kk_transfer_perform(kk_transport *t);
+/* Pushes { status, headers, body, elapsed, connects, trace } or nil, code, message,
+ * curl_code, trace; frees the transfer's allocations. Returns the number of values. */
+int kk_transfer_result(lua_State *L, kk_transport *t, kk_transfer *x, CURLcode rc);
+
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);
 /* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */
 void kk_envelope_open(lua_State *L);
+/* Header checks and parsing for Lua (kk_headers.c): header_problem, parse_headers. */
+void kk_headers_register(lua_State *L);
 /* Pure helpers: base64 and UUIDv4 strings. */
 void kk_helpers_register(lua_State *L);
 

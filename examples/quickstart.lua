@@ -19,12 +19,12 @@ local client = klikit.new {} -- KLIKIT_PARTNER_KEY, KLIKIT_SECRET_KEY, KLIKIT_BA
 print(tostring(client))
 
 print("\nBrands")
-for brand in client:brands() do
+for brand in assert(client:brands()) do
   print(string.format("  %-6d %s", brand.id, brand.title))
 end
 
 print("\nBranches")
-for branch in client:branches() do
+for branch in assert(client:branches()) do
   print(string.format("  %-6d %-22s brands: %s", branch.id, branch.title,
     table.concat(branch.brand_ids or {}, ", ")))
 end
@@ -43,7 +43,7 @@ local TYPE = { [1] = "pickup", [2] = "delivery", [3] = "dine-in" }
 -- back the error table (err.code, err.status, err.request_id ...).
 local seen, revenue = 0, 0
 local ok, walk_err = pcall(function()
-  for order in client:orders { from = from, to = to, size = 50 } do
+  for order in assert(client:orders { from = from, to = to, size = 50 }) do
     seen = seen + 1
     local brand = order.brands and order.brands[1] and order.brands[1].title or "?"
     print(string.format("  %s  #%-9d %-10s %-9s %-30s %s %s", order.created_at, order.id,

@@ -1,10 +1,11 @@
 -- Request body encoding and normalisation (klikit.body).
-local body = require "klikit.body"
+local body = require "klikit.partner.validate"
+local json = require "klikit.http.json"
 local cjson = require "cjson"
 
 describe("klikit.body", function()
   it("encodes marked empty arrays as [] at any depth, and plain empty tables as {}", function()
-    local out = body.encode { a = body.array {}, b = {}, c = { d = body.array {}, e = body.array { 1, 2 } } }
+    local out = json.encode { a = json.array {}, b = {}, c = { d = json.array {}, e = json.array { 1, 2 } } }
     local back = cjson.decode(out)
     assert.truthy(out:find('"a":[]', 1, true))
     assert.truthy(out:find('"d":[]', 1, true))
@@ -14,20 +15,20 @@ describe("klikit.body", function()
   end)
 
   it("leaves strings that look like the placeholder alone", function()
-    local out = body.encode { s = "klikit-empty-array-x", t = "[]" }
+    local out = json.encode { s = "klikit-empty-array-x", t = "[]" }
     assert.same({ s = "klikit-empty-array-x", t = "[]" }, cjson.decode(out))
   end)
 
   it("refuses what JSON cannot carry with request_invalid", function()
     for _, v in ipairs { { f = print }, { [1] = 1, [1000] = 2 }, { x = 0 / 0 } } do
-      local ok, err = pcall(body.encode, v)
+      local ok, err = pcall(json.encode, v)
       assert.is_false(ok)
       assert.equal("request_invalid", err.code)
     end
     local deep = {}
     local t = deep
     for _ = 1, 100 do t.x = {}; t = t.x end
-    assert.equal("request_invalid", select(2, pcall(body.encode, deep)).code)
+    assert.equal("request_invalid", select(2, pcall(json.encode, deep)).code)
   end)
 
   it("normalises provider maps to string keys and keeps the caller's table", function()

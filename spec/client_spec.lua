@@ -30,7 +30,7 @@ describe("klikit.new", function()
   it("falls back to KLIKIT_PARTNER_KEY, KLIKIT_SECRET_KEY and KLIKIT_BASE_URL #subprocess", function()
     local out, ok = lua_subprocess([[
       local c = require("klikit").new{}
-      print(c.base_url, c.partner_key, c.timeout, c.connect_timeout)]],
+      print(c.base_url, c.partner_key, c.session.timeout, c.session.connect_timeout)]],
       "KLIKIT_PARTNER_KEY=pk_env KLIKIT_SECRET_KEY=sk_env KLIKIT_BASE_URL=https://api.example.test/v1/partner/")
     assert.is_true(ok, out)
     assert.equal("https://api.example.test/v1/partner\tpk_env\t30\t10\n", out)

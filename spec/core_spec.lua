@@ -143,6 +143,18 @@ describe("klikit.core transport", function()
     assert.equal("klikit.core.transport (closed)", tostring(t))
   end)
 
+  it("shares its header rules and its header parser with Lua transports", function()
+    assert.is_nil(core.header_problem("X-Trace", "a\tb"))
+    assert.truthy(core.header_problem("X-A", "a\r\nb"):find("control character", 1, true))
+    assert.truthy(core.header_problem("Content-Length", "0"):find("set by libcurl", 1, true))
+    assert.truthy(core.header_problem("TRANSFER-ENCODING", "chunked"):find("set by libcurl", 1, true))
+    assert.truthy(core.header_problem("Bad Name", "x"):find("token", 1, true))
+    assert.truthy(core.header_problem("X-Big", string.rep("a", 9000)):find("8192", 1, true))
+    local h = core.parse_headers("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Rep: a\r\n"
+      .. "x-rep: b\r\nBad Line\r\n  folded\r\nRetry-After:  3 \r\n\r\n")
+    assert.same({ ["content-type"] = "application/json", ["x-rep"] = "a, b", ["retry-after"] = "3" }, h)
+  end)
+
   it("exports only luaopen_klikit_core from the shared object", function()
     local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
     local p = assert(io.popen("nm -D --defined-only " .. build .. "/klikit/core.so"))

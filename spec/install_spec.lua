@@ -7,8 +7,9 @@ describe("make install", function()
     local make = string.format("make -s install PREFIX=%s BUILD=%s >/dev/null 2>&1", prefix, build)
     assert.is_true(os.execute(make) == true)
     local files = {
-      "/lib/lua/5.4/klikit/core.so", "/share/lua/5.4/klikit/init.lua", "/share/lua/5.4/klikit/client.lua",
-      "/share/lua/5.4/klikit/pager.lua", "/share/lua/5.4/klikit/errors.lua",
+      "/lib/lua/5.4/klikit/core.so", "/share/lua/5.4/klikit/init.lua",
+      "/share/lua/5.4/klikit/partner/client.lua", "/share/lua/5.4/klikit/http/session.lua",
+      "/share/lua/5.4/klikit/http/pager.lua", "/share/lua/5.4/klikit/errors.lua",
       "/share/lua/5.4/klikit/util.lua", "/share/lua/5.4/klikit/transport/curl.lua",
     }
     for _, f in ipairs(files) do
@@ -21,7 +22,7 @@ describe("make install", function()
       .. "LUA_CPATH='%s/lib/lua/5.4/?.so;;' lua5.4 -e 'local k = require \"klikit\"; "
       .. "print(k.VERSION, package.searchpath(\"klikit.core\", package.cpath))' 2>&1", prefix, prefix, prefix)
     local p = assert(io.popen(cmd))
-    local out = p:read("a")
+    local out = p:read("*a")
     p:close()
     os.execute("rm -rf '" .. prefix .. "'")
     assert.equal("0.1.0\t" .. prefix .. "/lib/lua/5.4/klikit/core.so\n", out)

@@ -27,6 +27,7 @@ local function query_of(req)
   return q
 end
 
+local lua_assert = _G.assert
 describe("client:orders", function()
   before_each(function() sandbox.reset() end)
 
@@ -130,11 +131,12 @@ describe("client:orders", function()
       { from = "2026-02-30T00:00:00Z" }, { to = "2026-06-01" }, { from = JUNE_TO, to = JUNE_FROM },
       { provider_id = -1 }, { branch_id = "5913" }, { status = true }, { form = JUNE_FROM }, { from = 0 / 0 },
     } do
-      local pager = client:orders(params)
-      local item, err = pager:next()
-      assert.is_nil(item)
+      local pager, err, meta = client:orders(params)
+      assert.is_nil(pager)
       assert.equal("request_invalid", err.code)
-      local ok, raised = pcall(function() for _ in client:orders(params) do end end)
+      assert.same({}, meta)
+      -- Lua's own assert raises the error object itself (busted's assert is luassert)
+      local ok, raised = pcall(function() for _ in lua_assert(client:orders(params)) do end end)
       assert.is_false(ok)
       assert.equal("request_invalid", raised.code)
     end

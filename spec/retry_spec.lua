@@ -2,7 +2,7 @@
 -- limiter, walk resume, and the two resilience runs (10,000 orders under 20% faults;
 -- 500 status changes whose answers get lost after the write was applied).
 local sandbox = require "support.sandbox"
-local retry = require "klikit.retry"
+local retry = require "klikit.http.retry"
 
 -- A fake clock that only moves when the client sleeps.
 local function fake_time()

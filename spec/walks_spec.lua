@@ -1,6 +1,6 @@
 -- Walks over long ranges (90-day windows) and walks while new orders arrive.
 local sandbox = require "support.sandbox"
-local orders_mod = require "klikit.orders"
+local orders_mod = require "klikit.http.time_cursor"
 
 local DAY = 86400
 

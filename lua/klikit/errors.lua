@@ -1,7 +1,8 @@
---- Error objects and the catalogue of every code the client can return.
+--- Error objects and the one catalogue of every code a client can return.
 -- Runtime failures are returned as `nil, err`; `err` is a table with `code`, `status`,
--- `message`, `request_id`, `details`, `retryable`, `raw_code` and a `__tostring`.
-local redact = require "klikit.redact"
+-- `message`, `request_id`, `details`, `retryable`, `raw_code`, `api` (the client it came
+-- from: "klikit", "klar") and a `__tostring`.
+local redact = require("klikit.http.redact")
 
 local M = {}
 
@@ -66,6 +67,12 @@ M.codes = {
     meaning = "a walk could not prove it saw every row: the server's pages kept changing or contradicting its total" },
 }
 M.BY_STATUS = BY_STATUS
+
+-- Which API sends each code: klikit's own vocabulary, or "any" for what the client makes
+-- up itself (an error object also carries err.api, the client it came from).
+for _, entry in pairs(M.codes) do
+  entry.api = entry.source == "server" and "klikit" or "any"
+end
 
 -- The UPPER_SNAKE vocabulary of klikit's concepts/errors page (and stray upstream codes),
 -- keyed by their lowercased form.

@@ -1,30 +1,23 @@
 --- klikit: a Lua client for the klikit Partner API.
---   local klikit = require "klikit"
+--   local klikit = require("klikit")
 --   local client = klikit.new{ partner_key = ..., secret_key = ..., env = "dev" }
-local core = require "klikit.core"
-local client = require "klikit.client"
-local errors = require "klikit.errors"
-local body = require "klikit.body"
-local enums = require "klikit.enums"
+local core = require("klikit.core")
+local client = require("klikit.partner.client")
+local errors = require("klikit.errors")
+local json = require("klikit.http.json")
+local enums = require("klikit.partner.enums")
 
--- Endpoint modules add their methods to the client class.
-require "klikit.orders"
-require "klikit.stores"
-require "klikit.menus"
-
-local klikit = {
+return {
   VERSION = core.version,
   new = client.new,
   ENVIRONMENTS = client.ENVIRONMENTS,
-  --- code -> { status, retryable (true | false | "by_status"), meaning, source }
+  --- code -> { status, retryable (true | false | "by_status"), meaning, source, api }
   errors = errors.codes,
   is_error = errors.is_error,
   --- JSON null inside arrays (object members that are null read as nil).
   null = core.null,
   --- Marks a table as a JSON array in request bodies, so an empty one is sent as [].
-  array = body.array,
+  array = json.array,
   --- Integer code tables: ORDER_STATUS, ORDER_TYPES, PROVIDERS, FULFILLMENT_STATUSES.
   enums = enums,
 }
-
-return klikit

@@ -1,69 +1,13 @@
---- Small pure helpers: URL building, argument checks and RFC 3339 time handling.
-local errors = require "klikit.errors"
+--- Small pure helpers: argument checks and RFC 3339 time handling.
+local errors = require("klikit.errors")
 
 local M = {}
 local invalid = errors.invalid
-
---- Percent-encodes everything but RFC 3986 unreserved characters.
-function M.escape(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c)
-    return string.format("%%%02X", c:byte())
-  end))
-end
 
 local function is_integer(v)
   return type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53
 end
 M.is_integer = is_integer
-
-local function format_scalar(name, v)
-  local t = type(v)
-  if t == "string" then
-    if v:find("[%z\r\n]") then invalid("query parameter " .. name .. " contains CR, LF or NUL") end
-    return v
-  elseif t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then
-      invalid("query parameter " .. name .. " is not a finite number")
-    end
-    if is_integer(v) then return string.format("%d", v) end
-    return string.format("%.17g", v)
-  elseif t == "boolean" then
-    return tostring(v)
-  end
-  invalid("query parameter " .. name .. " must be a string, number or boolean, got " .. t)
-end
-
---- Encodes a query table in sorted key order, so a request is byte-stable.
-function M.query_string(query)
-  if query == nil then return "" end
-  if type(query) ~= "table" then invalid("query must be a table") end
-  local keys = {}
-  for k in pairs(query) do
-    if type(k) ~= "string" or k == "" then invalid("query keys must be non-empty strings") end
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    parts[#parts + 1] = M.escape(k) .. "=" .. M.escape(format_scalar(k, query[k]))
-  end
-  return table.concat(parts, "&")
-end
-
---- A path segment taken from caller data (ids, SKUs): positive integer or safe string.
-function M.path_id(name, v)
-  if is_integer(v) then
-    if v < 1 then invalid(name .. " must be a positive integer, got " .. string.format("%d", v)) end
-    return string.format("%d", v)
-  elseif type(v) == "string" then
-    if v == "" or #v > 128 or not v:find("^[%w%-_%.:]+$") or v == "." or v == ".." then
-      invalid(name .. " must be a positive integer or a string of letters, digits, '-', '_', "
-        .. "'.', ':' (at most 128), got \"" .. v:sub(1, 40) .. "\"")
-    end
-    return M.escape(v)
-  end
-  invalid(name .. " must be a positive integer or a string, got " .. type(v))
-end
 
 --- Checks an optional integer argument within [lo, hi] (hi may be nil).
 function M.check_int(name, v, lo, hi)

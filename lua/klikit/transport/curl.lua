@@ -6,7 +6,7 @@
 -- `trace` (only with verbose = true) is curl's verbose text with credentials redacted.
 -- Any object with that `request` method can be passed to klikit.new{ transport = ... }.
 -- It blocks the calling thread: inside nginx use an OpenResty transport instead.
-local core = require "klikit.core"
+local core = require("klikit.core")
 
 local M = {}
 local Transport = {}

@@ -17,7 +17,7 @@
 -- walk fails with `walk_incomplete`: it never claims to be complete when it cannot know.
 -- Used for page-number pagers (branches) and, by the orders walk, for a span of time that
 -- holds more orders than one page (a busy second) or whose times it cannot read.
-local page_mod = require "klikit.page"
+local page_mod = require("klikit.http.page")
 
 local M = {}
 M.MAX_PASSES = 25
@@ -27,7 +27,7 @@ M.LAG = 5 -- rows a total may lag behind: a repeated page counts as the end only
 local Passes = {}
 Passes.__index = Passes
 
---- opts: client, path, query (without page/size), keys (list keys), ctx ({ size asked,
+--- opts: session, path, query (without page/size), keys (list keys), ctx ({ size asked,
 --- s_eff: the page size the server is known to use, most: the most rows a page held,
 --- tally: { requests = counter } }), first_page, skip (ids never to
 --- yield), check = function(page) -> nil | err (range checks for time spans), what (for
@@ -120,7 +120,7 @@ function Passes:step(given)
     local q = {}
     for k, v in pairs(self.query) do q[k] = v end
     q.page, q.size = self.page, self.ctx.size
-    pg, err = page_mod.fetch(self.client, self.path, q, self.keys)
+    pg, err = page_mod.fetch(self.session, self.path, q, self.keys)
     self.ctx.tally.requests = self.ctx.tally.requests + 1
     if not pg then return nil, err end
     if self.check then
@@ -164,7 +164,7 @@ function Passes:step(given)
   end
   if self:converged(ended_by) then return items, true end
   if self.pass >= M.MAX_PASSES then
-    return nil, self.client:fail(page_mod.walk_error("walk_incomplete", self.path, pg.meta, string.format(
+    return nil, self.session:fail(page_mod.walk_error("walk_incomplete", self.path, pg.meta, string.format(
       "%s: after %d passes the server's pages still do not prove every row was seen (%d distinct rows, "
       .. "total %s); its order or its rows keep changing between requests", self.what or self.path,
       self.pass, self.union_n, tostring(self.total_max)),
@@ -172,6 +172,44 @@ function Passes:step(given)
   end
   self:start_pass()
   return items, false
+end
+
+--- The page_number pager style: one passes walk over a whole list. opts: query, keys,
+--- page (first page), size (nil: the server's default), skip (ids already yielded).
+function M.walk(session, path, opts)
+  local tally = { requests = 0 }
+  local walk = M.new { session = session, path = path, query = opts.query or {}, keys = opts.keys,
+    first_page = opts.page, skip = opts.skip,
+    ctx = { size = opts.size, s_eff = opts.size or math.huge, most = 0, tally = tally } }
+  walk.tally = tally
+  return walk
+end
+
+local function ids_of(...)
+  local list = {}
+  for i = 1, select("#", ...) do
+    for id in pairs((select(i, ...))) do list[#list + 1] = id end
+  end
+  return list
+end
+M.ids_of = ids_of
+
+--- A plain table to resume from: the list, its page size and every id yielded so far (the
+--- next walk starts a fresh pass and skips them).
+function Passes:state()
+  return { style = "page_number", query = self.query, keys = self.keys, page = self.first_page,
+    size = self.ctx.size, skip = ids_of(self.union, self.skip) }
+end
+
+--- Rebuilds a page_number walk from state(); raises request_invalid on a malformed one.
+function M.resume(session, path, state)
+  local ok = type(state.query) == "table" and type(state.keys) == "table" and type(state.skip) == "table"
+    and (state.page == nil or type(state.page) == "number") and (state.size == nil or type(state.size) == "number")
+  if not ok then require("klikit.errors").invalid("resume: not a page_number pager state") end
+  local skip = {}
+  for _, id in ipairs(state.skip) do skip[id] = true end
+  return M.walk(session, path, { query = state.query, keys = state.keys, page = state.page, size = state.size,
+    skip = skip })
 end
 
 return M

@@ -5,8 +5,8 @@
 -- recognise is an `unexpected_shape` error, never an empty page: reading it as empty would
 -- end a walk early and call it complete. An empty page is `data: null`, `{}`, `[]`, a 204
 -- with no body, or paging fields with `total: 0` and no list.
-local errors = require "klikit.errors"
-local util = require "klikit.util"
+local errors = require("klikit.errors")
+local util = require("klikit.util")
 
 local M = {}
 
@@ -76,17 +76,17 @@ end
 --- Fetches one page: page | nil, err where page = { rows, n, ids (list), total, size, meta }.
 -- Every row must be an object with an id: a row that cannot be told apart from the
 -- others cannot be yielded exactly once.
-function M.fetch(client, path, query, keys)
-  local data, err, meta = client:request("GET", path, { query = query })
+function M.fetch(session, path, query, keys)
+  local data, err, meta = session:request("GET", path, { query = query })
   if err then return nil, err end
   local rows, info = M.rows(data, keys)
-  if not rows then return nil, client:fail(M.shape_error(path, meta, info), "GET", path) end
+  if not rows then return nil, session:fail(M.shape_error(path, meta, info), "GET", path) end
   local n = #rows
   local ids = {}
   for i = 1, n do
     local id = M.id(rows[i])
     if id == nil then
-      return nil, client:fail(M.shape_error(path, meta, string.format("row %d has no id (an integer or "
+      return nil, session:fail(M.shape_error(path, meta, string.format("row %d has no id (an integer or "
         .. "a non-empty string)", i)), "GET", path)
     end
     ids[i] = id

@@ -1,41 +1,11 @@
---- Request bodies: validation and normalisation of the documented shapes, and JSON
--- encoding. Validators raise request_invalid with a message saying what to fix.
-local core = require "klikit.core"
-local errors = require "klikit.errors"
-local util = require "klikit.util"
-local json = require("cjson.safe").new()
+--- klikit request bodies: validation and normalisation of the documented shapes.
+-- Validators raise request_invalid with a message saying what to fix.
+local errors = require("klikit.errors")
+local util = require("klikit.util")
+local json = require("klikit.http.json")
 
 local M = {}
 local invalid = errors.invalid
-
-local array_mt = { __name = "klikit.array" }
-
---- Marks `t` as a JSON array, so that an empty one is sent as [] (not {}).
-function M.array(t)
-  return setmetatable(t or {}, array_mt)
-end
-
--- lua-cjson 2.1.0 cannot emit an empty array: such tables are swapped for a per-process
--- token before encoding and the encoded token for [] after.
-local EMPTY_TOKEN = "klikit-empty-array-" .. core.uuid4()
-local EMPTY_PATTERN = ('"' .. EMPTY_TOKEN .. '"'):gsub("%p", "%%%0")
-
-local function prepare(v, depth)
-  if type(v) ~= "table" then return v end
-  if depth > 64 then invalid("request body nests deeper than 64 levels") end
-  if getmetatable(v) == array_mt and next(v) == nil then return EMPTY_TOKEN end
-  local copy = {}
-  for k, x in pairs(v) do copy[k] = prepare(x, depth + 1) end
-  return copy
-end
-
---- Encodes a body table as JSON; raises request_invalid when it cannot be.
-function M.encode(v)
-  local encoded, why = json.encode(prepare(v, 0))
-  if not encoded then invalid("request body cannot be encoded as JSON: " .. tostring(why)) end
-  local out = encoded:gsub(EMPTY_PATTERN, "[]")
-  return out
-end
 
 --- A shallow copy of a non-empty fields table (the caller's table is never modified).
 function M.fields(what, fields)
@@ -64,7 +34,7 @@ function M.ids(name, list, nonempty)
     if not util.is_integer(k) or k < 1 or k > n then invalid(name .. " must be a list (1..n), not a map") end
   end
   if nonempty and n == 0 then invalid(name .. " needs at least one id") end
-  local out = M.array {}
+  local out = json.array {}
   for i = 1, n do
     if not util.is_integer(list[i]) or list[i] < 1 then
       invalid(string.format("%s[%d] must be a positive integer id, got %s", name, i, tostring(list[i])))
@@ -81,27 +51,32 @@ local function provider_key(name, k)
   invalid(name .. ": keys must be provider ids (1 = klikit), got " .. tostring(k))
 end
 
---- { [provider id] = bool }: keys become strings. Providers left out are hidden.
-function M.visibilities(name, map)
-  if type(map) ~= "table" then invalid(name .. " must be a map of provider id -> boolean") end
+-- A map keyed by provider id: keys become strings, each value checked by fn(key, value).
+local function by_provider(name, map, what, fn)
+  if type(map) ~= "table" then invalid(name .. " must be a map of provider id -> " .. what) end
   local out = {}
   for k, v in pairs(map) do
-    if type(v) ~= "boolean" then invalid(name .. "[" .. tostring(k) .. "] must be true or false") end
-    out[provider_key(name, k)] = v
+    local key = provider_key(name, k)
+    out[key] = fn(key, v)
   end
   return out
 end
 
+--- { [provider id] = bool }: keys become strings. Providers left out are hidden.
+function M.visibilities(name, map)
+  return by_provider(name, map, "boolean", function(key, v)
+    if type(v) ~= "boolean" then invalid(name .. "[" .. key .. "] must be true or false") end
+    return v
+  end)
+end
+
 --- { [provider id] = { [ISO 4217] = { price, takeAwayPrice } } }; provider "1" is required.
 function M.prices(name, map)
-  if type(map) ~= "table" then invalid(name .. " must be a map of provider id -> currency -> prices") end
-  local out = {}
-  for k, per_currency in pairs(map) do
-    local key = provider_key(name, k)
+  local out = by_provider(name, map, "currency -> prices", function(key, per_currency)
     if type(per_currency) ~= "table" or next(per_currency) == nil then
       invalid(name .. "[" .. key .. "] must map currency codes to { price, takeAwayPrice }")
     end
-    out[key] = {}
+    local prices = {}
     for currency, p in pairs(per_currency) do
       if type(currency) ~= "string" or not currency:find("^%u%u%u$") then
         invalid(name .. "[" .. key .. "]: currency keys are ISO 4217 codes such as IDR")
@@ -110,9 +85,10 @@ function M.prices(name, map)
         or (p.takeAwayPrice ~= nil and (type(p.takeAwayPrice) ~= "number" or p.takeAwayPrice < 0)) then
         invalid(name .. "[" .. key .. "][" .. currency .. "] needs price (and takeAwayPrice) >= 0")
       end
-      out[key][currency] = { price = p.price, takeAwayPrice = p.takeAwayPrice }
+      prices[currency] = { price = p.price, takeAwayPrice = p.takeAwayPrice }
     end
-  end
+    return prices
+  end)
   if not out["1"] then
     invalid(name .. " must include provider \"1\" (klikit's own marketplace); klikit rejects items without it")
   end
@@ -128,7 +104,7 @@ function M.available_times(name, map)
     local key = tostring(day)
     if not key:find("^[0-6]$") then invalid(name .. ": weekday keys are 0..6, got " .. key) end
     if type(spec) ~= "table" then invalid(name .. "[" .. key .. "] must be { disabled, slots }") end
-    local slots = M.array {}
+    local slots = json.array {}
     for i, slot in ipairs(spec.slots or {}) do
       local s = slot.startTime or slot.start_time
       local e = slot.endTime or slot.end_time
@@ -165,7 +141,7 @@ end
 --- [{ brandID, branchID }] (brand_id/branch_id accepted), at least one store.
 function M.stores(name, list)
   if type(list) ~= "table" or #list == 0 then invalid(name .. " needs at least one { brandID, branchID }") end
-  local out = M.array {}
+  local out = json.array {}
   for i, s in ipairs(list) do
     local brand = type(s) == "table" and (s.brandID or s.brand_id)
     local branch = type(s) == "table" and (s.branchID or s.branch_id)
@@ -181,6 +157,42 @@ function M.boolean(name, v, required)
   if v == nil and not required then return nil end
   if type(v) ~= "boolean" then invalid(name .. " must be true or false") end
   return v
+end
+
+--- The body of sync and populate: stores, sections { [id] = { sequence, availableTimes } },
+--- fieldIncludeOnSync. A non-empty availableTimes is overlap-checked by klikit (send {}).
+function M.sync(name)
+  return function(fields)
+    fields = M.fields(name, fields)
+    fields.stores = M.stores(name .. ".stores", fields.stores)
+    if fields.sections ~= nil then
+      if type(fields.sections) ~= "table" then invalid(name .. ".sections must be a map of section id -> {...}") end
+      local sections = {}
+      for id, s in pairs(fields.sections) do
+        local key = tostring(id)
+        if not key:find("^%d+$") or type(s) ~= "table" then
+          invalid(name .. ".sections: keys are section ids, values { sequence, availableTimes }")
+        end
+        local copy = {}
+        for k, v in pairs(s) do copy[k] = v end
+        if copy.availableTimes ~= nil then
+          copy.availableTimes = M.available_times(name .. ".sections[" .. key .. "].availableTimes",
+            copy.availableTimes)
+        end
+        sections[key] = copy
+      end
+      fields.sections = sections
+    end
+    if fields.fieldIncludeOnSync ~= nil then
+      local list = json.array {}
+      for i, f in ipairs(fields.fieldIncludeOnSync) do
+        if type(f) ~= "string" then invalid(name .. ".fieldIncludeOnSync must be a list of field names") end
+        list[i] = f
+      end
+      fields.fieldIncludeOnSync = list
+    end
+    return fields
+  end
 end
 
 return M

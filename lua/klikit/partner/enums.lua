@@ -27,4 +27,21 @@ function M.name(tbl, code)
   return tbl[code]
 end
 
+--- The status code a read filter sends: a code of ORDER_STATUS, or its name (any case).
+--- Anything else raises request_invalid: a filter klikit cannot match would silently
+--- count or walk nothing.
+function M.status_code(what, v)
+  if type(v) == "number" and M.ORDER_STATUS[v] then return v end
+  if type(v) == "string" then
+    for code, name in pairs(M.ORDER_STATUS) do
+      if name == v:lower() then return code end
+    end
+  end
+  local known = {}
+  for code, name in pairs(M.ORDER_STATUS) do known[#known + 1] = string.format("%d (%s)", code, name) end
+  table.sort(known)
+  require("klikit.errors").invalid(what .. ": status must be one of " .. table.concat(known, ", ") .. ", got "
+    .. tostring(v))
+end
+
 return M

@@ -1,5 +1,6 @@
---- The orders walk: every order of [from, to) exactly once, newest first, while orders
--- arrive, change and disappear, against any server the docs allow.
+--- The time_cursor pager style: every row of [from, to) exactly once, newest first, while
+-- rows arrive, change and disappear, against any server klikit's docs allow. Written for
+-- GET /orders; the time field, range parameters, list keys and window are options.
 --
 -- klikit lists orders newest first and filters them on created_at ([from, to), at most
 -- 90 days). Page numbers would shift under new orders, so the walk moves a time cursor
@@ -12,19 +13,18 @@
 --   * when the cursor cannot move (a full page inside one second, or a page without one
 --     readable created_at), that span [S, upper) -- or the whole rest of the window -- is
 --     walked alone by page number until the server's answers prove it complete (see
---     klikit.passes), then upper drops below it.
+--     klikit.http.passes), then upper drops below it.
 -- Every page is checked: rows newest first, none above the cursor or below `from` (1 s
 -- of slack for rounding). A server that breaks these fails the walk with a named code;
 -- the walk never ends "complete" after skipping anything.
-local page_mod = require "klikit.page"
-local passes = require "klikit.passes"
-local util = require "klikit.util"
+local page_mod = require("klikit.http.page")
+local passes = require("klikit.http.passes")
+local saved = require("klikit.http.cursor_state")
+local util = require("klikit.util")
 
 local M = {}
 M.WINDOW = 90 * 86400 -- klikit's maximum from/to span
 M.SLACK = 1           -- seconds a printed created_at may lie outside the range asked for
-M.KEYS = { "orders", "results" }
-M.SPAN_SIZE = 100     -- klikit's largest page of orders
 
 --- Splits [from, to) into windows of at most 90 days, newest first. Bounds are numbers
 -- (Unix seconds); the caller's own wire strings are kept for the outer bounds. With
@@ -50,16 +50,33 @@ end
 local Walk = {}
 Walk.__index = Walk
 
---- opts: client, path, query (filters without from/to), size, windows.
-function M.new(opts)
-  local self = setmetatable(opts, Walk)
+--- opts: query (filters, without the range), size, windows (from M.windows), keys (list
+--- keys), field (the time field), range ({ from param, to param }), span_size (the
+--- largest page the server allows).
+function M.new(session, path, opts)
+  local self = setmetatable({ session = session, path = path, query = opts.query, windows = opts.windows,
+    keys = opts.keys, field = opts.field, range = opts.range }, Walk)
   self.tally = { requests = 0 }
   self.ctx = { size = opts.size, s_eff = opts.size, most = 0, tally = self.tally }
-  -- spans page with the largest size klikit allows: the fewer pages, the fewer chances
+  -- spans page with the largest size the server allows: the fewer pages, the fewer chances
   -- for rows to shift between them (a busy second of up to 100 orders is one request)
-  self.span_ctx = { size = M.SPAN_SIZE, s_eff = M.SPAN_SIZE, most = 0, tally = self.tally }
+  self.span_ctx = { size = opts.span_size, s_eff = opts.span_size, most = 0, tally = self.tally }
   self.wi = 0
   self:next_window()
+  return self
+end
+
+--- A plain table to resume from (see klikit.http.cursor_state).
+function Walk:state() return saved.capture(self) end
+
+--- Rebuilds a time_cursor walk from state(); raises request_invalid on a malformed one.
+function M.resume(session, path, state)
+  local opts = saved.options(state)
+  local self = M.new(session, path, opts)
+  saved.restore(self, state)
+  if self.span_lo ~= false and state.span then
+    self:start_span(state.span.lo, saved.set(state.span.skip), nil, state.span.probe)
+  end
   return self
 end
 
@@ -72,7 +89,7 @@ function Walk:next_window()
 end
 
 function Walk:error(code, pg, message, details)
-  return self.client:fail(page_mod.walk_error(code, self.path, pg.meta, message, details), "GET", self.path)
+  return self.session:fail(page_mod.walk_error(code, self.path, pg.meta, message, details), "GET", self.path)
 end
 
 -- Reads every row's created_at (false when absent or unreadable) and checks the invariants
@@ -81,20 +98,20 @@ end
 function Walk:check(pg, lo, hi)
   local times, oldest = {}, nil
   for i = 1, pg.n do
-    local t = util.parse_time(pg.rows[i].created_at)
+    local stamp = pg.rows[i][self.field]
+    local t = util.parse_time(stamp)
     times[i] = t or false
     if t then
       -- newer than a row above it by a second or more (rounding may blur less)
       if oldest and t >= oldest + M.SLACK then
-        return nil, self:error("walk_unsorted", pg, string.format("the server listed order %s (created_at %s) "
-          .. "after an older one: rows must come newest first", tostring(pg.ids[i]), pg.rows[i].created_at),
-          { id = pg.ids[i], created_at = pg.rows[i].created_at })
+        return nil, self:error("walk_unsorted", pg, string.format("the server listed row %s (%s %s) after an "
+          .. "older one: rows must come newest first", tostring(pg.ids[i]), self.field, stamp),
+          { id = pg.ids[i], [self.field] = stamp })
       end
       if (hi and t >= hi + M.SLACK) or (lo and t < lo - M.SLACK) then
-        return nil, self:error("walk_out_of_range", pg, string.format("order %s (created_at %s) lies outside "
-          .. "the range asked for [%s, %s): the server ignored from/to", tostring(pg.ids[i]),
-          pg.rows[i].created_at, wire(lo) or "-", wire(hi) or "-"),
-          { id = pg.ids[i], created_at = pg.rows[i].created_at })
+        return nil, self:error("walk_out_of_range", pg, string.format("row %s (%s %s) lies outside the range "
+          .. "asked for [%s, %s): the server ignored it", tostring(pg.ids[i]), self.field, stamp,
+          wire(lo) or "-", wire(hi) or "-"), { id = pg.ids[i], [self.field] = stamp })
       end
       if not oldest or t < oldest then oldest = t end
     end
@@ -109,19 +126,20 @@ function Walk:start_span(lo, skip, pg, probe)
   local w = self.window
   local q = {}
   for k, v in pairs(self.query) do q[k] = v end
-  q.from = lo and wire(lo, lo == w.from and w.from_wire or nil)
-  q.to = wire(self.upper, self.upper_wire)
+  local from, to = self.range[1], self.range[2]
+  q[from] = lo and wire(lo, lo == w.from and w.from_wire or nil)
+  q[to] = wire(self.upper, self.upper_wire)
   local upper, span = self.upper, nil
   span = passes.new {
-    client = self.client, path = self.path, query = q, keys = M.KEYS, ctx = self.span_ctx, skip = skip,
-    what = "orders in [" .. (q.from or "-") .. ", " .. (q.to or "-") .. ")",
+    session = self.session, path = self.path, query = q, keys = self.keys, ctx = self.span_ctx, skip = skip,
+    what = "rows in [" .. (q[from] or "-") .. ", " .. (q[to] or "-") .. ")",
     check = function(p)
       local times, x = self:check(p, lo, upper)
       if not times then return x end
       if probe and x and span.pass == 1 then self.narrow = x end
     end,
   }
-  self.span, self.span_lo = span, lo
+  self.span, self.span_lo, self.probe = span, lo, probe
   -- the page just fetched is the span's first page when it was asked with the span's size
   if pg and self.ctx.size == self.span_ctx.size then return span:step(pg) end
   return {}, false
@@ -167,9 +185,9 @@ function Walk:step()
   if self.span then return self:span_step() end
   local q = {}
   for k, v in pairs(self.query) do q[k] = v end
-  q.from, q.to = wire(w.from, w.from_wire), wire(self.upper, self.upper_wire)
+  q[self.range[1]], q[self.range[2]] = wire(w.from, w.from_wire), wire(self.upper, self.upper_wire)
   q.page, q.size = 1, self.ctx.size
-  local pg, err = page_mod.fetch(self.client, self.path, q, M.KEYS)
+  local pg, err = page_mod.fetch(self.session, self.path, q, self.keys)
   self.tally.requests = self.tally.requests + 1
   if not pg then return nil, err end
   local times

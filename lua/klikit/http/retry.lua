@@ -3,8 +3,8 @@
 -- decode (a cut body); never 4xx validation, auth or state errors. Waits grow
 -- exponentially with full jitter; Retry-After (seconds or HTTP-date) is honoured up to
 -- max_retry_after, and a longer one ends the call with err.retry_after set.
-local util = require "klikit.util"
-local errors = require "klikit.errors"
+local util = require("klikit.util")
+local errors = require("klikit.errors")
 
 local M = {}
 

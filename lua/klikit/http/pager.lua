@@ -1,0 +1,148 @@
+--- Iterator over the rows of a list endpoint, in one of three named styles:
+--   single       one request (GET /brands)
+--   page_number  page 1, 2, ... with proof of completeness (klikit.http.passes)
+--   time_cursor  a time cursor over windows, exactly once (klikit.http.time_cursor)
+--
+--   for order in assert(client:orders{...}) do ... end   -- raises the error object on failure
+--   local pager = assert(client:orders{...})
+--   repeat local order, err = pager:next() ... until not order   -- nil, err on failure
+--
+-- Only the current page is held, so memory stays flat. A walk that fails never looks
+-- finished: `for` raises, `next` returns nil, err, and `pager.err` keeps the error.
+-- `pager:state()` is a plain table (numbers, strings, booleans, lists) that a later pager
+-- of the same style resumes from, yielding nothing twice.
+local page = require("klikit.http.page")
+local passes = require("klikit.http.passes")
+local time_cursor = require("klikit.http.time_cursor")
+
+local M = {}
+local Pager = {}
+Pager.__index = Pager
+
+-- The style modules that can rebuild a walk from its state.
+local RESUMABLE = { page_number = passes, time_cursor = time_cursor }
+
+--- session, path, walk: an object with step() -> items, done | nil, err (one request a
+--- step), tally.requests, and state() for resumable styles.
+function M.new(session, path, walk)
+  return setmetatable({ session = session, path = path, walk = walk, items = {}, ids = {}, count = 0,
+    index = 1, done = false, pages = 0, yielded = 0, skip = {} }, Pager)
+end
+
+--- One request whose rows come from extract(data, meta) -> list | nil, err.
+function M.single(session, path, extract)
+  local walk = { tally = { requests = 0 } }
+  function walk.step()
+    local data, err, meta = session:request("GET", path)
+    walk.tally.requests = walk.tally.requests + 1
+    if err then return nil, err end
+    local list, why = extract(data, meta)
+    if not list then return nil, why end
+    return list, true
+  end
+  return M.new(session, path, walk)
+end
+
+--- Page-number paging. opts: query, keys (list keys), page (first page), size (nil: the
+--- server's default).
+function M.page_number(session, path, opts)
+  return M.new(session, path, passes.walk(session, path, opts))
+end
+
+--- The time cursor. opts: see klikit.http.time_cursor.new.
+function M.time_cursor(session, path, opts)
+  return M.new(session, path, time_cursor.new(session, path, opts))
+end
+
+--- A pager that continues from `state` (from pager:state()). Raises request_invalid on a
+--- table that is not such a state.
+function M.resume(session, path, state)
+  local style = type(state) == "table" and type(state.walk) == "table" and RESUMABLE[state.walk.style]
+  if not style or type(state.skip) ~= "table" then
+    require("klikit.errors").invalid("resume: not a pager state (take it from pager:state())")
+  end
+  local pager = M.new(session, path, style.resume(session, path, state.walk))
+  for _, id in ipairs(state.skip) do pager.skip[id] = true end
+  pager.yielded = tonumber(state.yielded) or 0
+  return pager
+end
+
+local function fail(self, err)
+  self.err = err
+  self.items, self.ids, self.count, self.index = {}, {}, 0, 1
+  return nil, err
+end
+
+--- Returns the next item; nil when the walk is complete; nil, err when it failed.
+function Pager:next()
+  if self.err then return nil, self.err end
+  while self.index > self.count do
+    if self.done then return nil end
+    local before = self.walk.state and self.walk:state()
+    local items, done = self.walk:step()
+    self.pages = self.walk.tally.requests
+    if not items then return fail(self, done) end
+    -- a fresh list (its length is fixed here, before entries are cleared below), less the
+    -- rows a resumed pager had already yielded from this page
+    local kept, ids = {}, {}
+    for _, item in ipairs(items) do
+      local id = page.id(item)
+      if id == nil or not self.skip[id] then
+        kept[#kept + 1], ids[#kept + 1] = item, id
+      end
+    end
+    self.items, self.ids, self.count, self.index, self.done = kept, ids, #kept, 1, done
+    self.before = before
+  end
+  local item = self.items[self.index]
+  self.items[self.index] = nil -- drop references as we go
+  self.index = self.index + 1
+  self.yielded = self.yielded + 1
+  return item
+end
+
+--- A plain table to resume this walk from: client:orders{ resume = state }. Taken between
+--- pages it is the walk's state; taken mid-page it is the state before that page plus the
+--- ids already yielded from it. nil for the single style (nothing to resume).
+function Pager:state()
+  if not self.walk.state then return nil end
+  if self.index > self.count then return { walk = self.walk:state(), skip = {}, yielded = self.yielded } end
+  local skip = {}
+  for id in pairs(self.skip) do skip[#skip + 1] = id end
+  for i = 1, self.index - 1 do skip[#skip + 1] = self.ids[i] end
+  return { walk = self.before, skip = skip, yielded = self.yielded }
+end
+
+--- After a failure, clears the error so the walk goes on from the request that failed
+-- (its cursor never moved): nothing already yielded is yielded again.
+function Pager:resume()
+  self.err = nil
+  return self
+end
+
+--- `for x in pager do`: a failure raises the error object (its tostring names the code,
+-- HTTP status and request_id; pcall hands back the table itself).
+function Pager:__call()
+  local item, err = self:next()
+  if err then error(err, 0) end
+  return item
+end
+
+--- Collects every remaining item into a list: list | nil, err.
+function Pager:all()
+  local list, n = {}, 0
+  while true do
+    local item, err = self:next()
+    if err then return nil, err end
+    if item == nil then return list end
+    n = n + 1
+    list[n] = item
+  end
+end
+
+function Pager:__tostring()
+  local state = self.err and ("failed: " .. self.err.code) or (self.done and "last page fetched" or "walking")
+  return string.format("klikit.pager(%s, %d pages, %d yielded, %s)", self.path, self.pages, self.yielded, state)
+end
+
+return M
