@@ -146,7 +146,7 @@ asan: deps
 # decoding (JSON, normalisation, HTML snippet) and response-header parsing. Seeds in
 # fuzz/seeds come from the captured klikit payloads; new corpus and any crash input go
 # to $(FUZZ_BUILD). The fuzzers run at once for FUZZ_SECONDS each. The url harness drives
-# the base_url check (lua/klikit/url.lua over libcurl's URL API).
+# the base_url check (lua/klikit/http/url.lua over libcurl's URL API).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/fuzz

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the base_url check: klikit.url.check_base_url (Lua) over
+/* libFuzzer harness for the base_url check: klikit.http.url.check_base_url (Lua) over
  * kk_url_parse (libcurl's URL API, the parser that will connect).
  *
  * Input: a URL. Invariants: the check never fails with a plain Lua error (only a
@@ -59,7 +59,7 @@ static int loopback(const char *host) {
 
 static void init(void) {
   L = fuzz_new_state();
-  if (luaL_dostring(L, "package.path = 'lua/?.lua;' .. package.path; return require('klikit.url').check_base_url"))
+  if (luaL_dostring(L, "package.path = 'lua/?.lua;' .. package.path; return require('klikit.http.url').check_base_url"))
     fuzz_fail(lua_tostring(L, -1));
   check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -47,6 +47,7 @@ build = {
     ["klikit.http.pager"] = "lua/klikit/http/pager.lua",
     ["klikit.http.page"] = "lua/klikit/http/page.lua",
     ["klikit.http.passes"] = "lua/klikit/http/passes.lua",
+    ["klikit.http.page_number"] = "lua/klikit/http/page_number.lua",
     ["klikit.http.time_cursor"] = "lua/klikit/http/time_cursor.lua",
     ["klikit.http.cursor_state"] = "lua/klikit/http/cursor_state.lua",
     ["klikit.partner.client"] = "lua/klikit/partner/client.lua",

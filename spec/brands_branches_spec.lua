@@ -41,7 +41,9 @@ describe("brands and branches", function()
       assert.equal("3", branch.language_id) -- a string, as klikit sends it
     end
     assert.equal(#want, n)
-    assert.equal(1, #sandbox.requests())
+    -- a first page shorter than asked is confirmed by one more, empty, page: a server may
+    -- clamp the size and echo the size asked for
+    assert.equal(2, #sandbox.requests())
     assert.truthy(sandbox.requests()[1].query:find("size=1000", 1, true))
   end)
 

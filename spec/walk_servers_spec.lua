@@ -162,6 +162,61 @@ describe("walks against servers the docs allow", function()
     end)
   end)
 
+  describe("what an independent hostile server found (spec/walk_servers_spec.lua keeps them)", function()
+    -- Either every order that stayed put exactly once, or a named walk error: never a
+    -- walk that ends "complete" after losing or repeating one.
+    local function honest(params, touched)
+      local want = walk.truth(params)
+      local got, err = walk.run(client, params)
+      if err then
+        assert.truthy(err.code:find("^walk_"), tostring(err))
+        return "error"
+      end
+      local bad = walk.exactly_once(got, want, touched and sandbox.churned().touched or nil)
+      assert.is_nil(bad, bad)
+      return "complete"
+    end
+
+    it("times printed rounded up or with fractions, row by row, over ties in one millisecond", function()
+      for seed = 1, 6 do
+        dataset { seed = seed, ms = true, same_second = 60, bursts = {} }
+        sandbox.quirks { time_format = "mixed", rounding = "ceil", ties = "random" }
+        check(client, { from = FROM, to = TO, size = 2 })
+      end
+    end)
+
+    it("orders deleted during the walk of a busy second whose ties shuffle", function()
+      for seed = 1, 4 do
+        dataset { seed = seed, bursts = { { at = 40000, count = 150 } } }
+        sandbox.quirks { ties = "random" }
+        sandbox.churn { delete = 1, seed = seed, from = "2026-01-01T11:06:40Z", to = "2026-01-01T11:06:41Z" }
+        honest({ from = FROM, to = TO, size = 10 }, true)
+      end
+    end)
+
+    it("a server that answers every page number with page 1, without a total", function()
+      dataset { bursts = { { at = 40000, count = 250 } } }
+      sandbox.quirks { ignore_page = true, total = "absent" }
+      assert.equal("error", honest { from = FROM, to = TO, size = 10 })
+    end)
+
+    it("an id sent as a number on one page and as a string on the next", function()
+      dataset()
+      sandbox.quirks { id_format = "flap", ties = "random" }
+      check(client, { from = FROM, to = TO, size = 5 })
+    end)
+
+    it("no readable time while orders keep arriving: a named error in bounded requests", function()
+      dataset { bursts = {} }
+      sandbox.quirks { missing = 1, max_size = 5 }
+      sandbox.churn { arrive = 1, mode = "inside", seed = 2, from = FROM, to = TO }
+      local before = requests()
+      local _, err = walk.run(client, { from = FROM, to = TO, size = 10 })
+      assert.equal("walk_incomplete", err and err.code)
+      assert.is_true(requests() - before < 1500, "requests: " .. (requests() - before))
+    end)
+  end)
+
   it("a server that lists oldest first fails the walk with walk_unsorted", function()
     dataset()
     sandbox.quirks { order = "asc" }

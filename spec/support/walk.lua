@@ -18,18 +18,26 @@ end
 
 --- Checks a walk against the truth: no id twice; every id of `want` that churn did not
 --- touch is there; every id yielded was wanted or touched. Returns nil or a message.
+-- Ids as keys: a number and its digits name one order (servers may send either).
+local function key(id)
+  if type(id) == "number" then return string.format("%d", id) end
+  return id
+end
+
 function M.exactly_once(got, want, touched)
   local seen, wanted, changed = {}, {}, {}
-  for _, id in ipairs(want) do wanted[id] = true end
-  for _, id in ipairs(touched or {}) do changed[id] = true end
-  for _, id in ipairs(got) do
+  for _, id in ipairs(want) do wanted[key(id)] = true end
+  for _, id in ipairs(touched or {}) do changed[key(id)] = true end
+  for _, raw in ipairs(got) do
+    local id = key(raw)
     if seen[id] then return "order " .. tostring(id) .. " yielded twice" end
     seen[id] = true
     if not wanted[id] and not changed[id] then return "order " .. tostring(id) .. " was never in the range" end
   end
   local missing = {}
-  for _, id in ipairs(want) do
-    if not seen[id] and not changed[id] then missing[#missing + 1] = tostring(id) end
+  for _, raw in ipairs(want) do
+    local id = key(raw)
+    if not seen[id] and not changed[id] then missing[#missing + 1] = id end
   end
   if #missing > 0 then
     return string.format("%d of %d orders missing (e.g. %s)", #missing, #want, table.concat(missing, ", ", 1,

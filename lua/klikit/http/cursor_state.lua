@@ -26,6 +26,13 @@ function M.set(ids)
   return out
 end
 
+-- { id, time, id, time, ... }: the rows that may come back, with their printed times.
+local function recent(map)
+  local out = {}
+  for id, t in pairs(map or {}) do out[#out + 1], out[#out + 2] = id, t end
+  return out
+end
+
 function M.capture(walk)
   local windows = {}
   for i = walk.wi, #walk.windows do
@@ -37,7 +44,7 @@ function M.capture(walk)
   return {
     style = "time_cursor", query = walk.query, keys = walk.keys, field = walk.field, range = walk.range,
     size = walk.ctx.size, span_size = walk.span_ctx.size, windows = windows,
-    upper = walk.upper, upper_wire = walk.upper_wire, prev = list(walk.prev), unparsed = list(walk.unparsed),
+    upper = walk.upper, upper_wire = walk.upper_wire, recent = recent(walk.recent), unparsed = list(walk.unparsed),
     learned = { walk.ctx.s_eff, walk.ctx.most, walk.span_ctx.s_eff, walk.span_ctx.most }, span = span,
   }
 end
@@ -46,7 +53,7 @@ local function valid(state)
   local function optional(v, kind) return v == nil or type(v) == kind end
   if type(state.query) ~= "table" or type(state.keys) ~= "table" or type(state.field) ~= "string"
     or type(state.range) ~= "table" or type(state.size) ~= "number" or type(state.span_size) ~= "number"
-    or type(state.windows) ~= "table" or type(state.prev) ~= "table" or type(state.unparsed) ~= "table"
+    or type(state.windows) ~= "table" or type(state.recent) ~= "table" or type(state.unparsed) ~= "table"
     or not optional(state.upper, "number") or not optional(state.upper_wire, "string")
     or not optional(state.learned, "table") or not optional(state.span, "table") then
     return false
@@ -76,7 +83,12 @@ end
 function M.restore(walk, state)
   if walk.window then
     walk.upper, walk.upper_wire = state.upper, state.upper_wire
-    walk.prev, walk.unparsed = M.set(state.prev), M.set(state.unparsed)
+    walk.unparsed = M.set(state.unparsed)
+    walk.recent = {}
+    for i = 1, #state.recent - 1, 2 do
+      local id, t = state.recent[i], tonumber(state.recent[i + 1])
+      if (type(id) == "string" or type(id) == "number") and t then walk.recent[tostring(id)] = t end
+    end
   end
   local learned = state.learned or {}
   walk.ctx.s_eff = tonumber(learned[1]) or walk.ctx.s_eff

@@ -51,11 +51,13 @@ function M.rows(data, keys)
   return nil, "data.total is " .. info.total .. " but the page has no list"
 end
 
---- The id of a row (integer or non-empty string), or nil.
+--- The key of a row's id (an integer or a non-empty string), or nil. Keys are strings, so
+--- a server that sends 71280866 on one page and "71280866" on the next names one order.
 function M.id(row)
   if type(row) ~= "table" then return nil end
   local id = row.id
-  if util.is_integer(id) or (type(id) == "string" and id ~= "") then return id end
+  if util.is_integer(id) then return string.format("%d", id) end
+  if type(id) == "string" and id ~= "" then return id end
   return nil
 end
 

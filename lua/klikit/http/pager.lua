@@ -1,6 +1,6 @@
 --- Iterator over the rows of a list endpoint, in one of three named styles:
 --   single       one request (GET /brands)
---   page_number  page 1, 2, ... with proof of completeness (klikit.http.passes)
+--   page_number  page 1, 2, ... with proof of completeness (klikit.http.page_number)
 --   time_cursor  a time cursor over windows, exactly once (klikit.http.time_cursor)
 --
 --   for order in assert(client:orders{...}) do ... end   -- raises the error object on failure
@@ -12,7 +12,7 @@
 -- `pager:state()` is a plain table (numbers, strings, booleans, lists) that a later pager
 -- of the same style resumes from, yielding nothing twice.
 local page = require("klikit.http.page")
-local passes = require("klikit.http.passes")
+local page_number = require("klikit.http.page_number")
 local time_cursor = require("klikit.http.time_cursor")
 
 local M = {}
@@ -20,7 +20,7 @@ local Pager = {}
 Pager.__index = Pager
 
 -- The style modules that can rebuild a walk from its state.
-local RESUMABLE = { page_number = passes, time_cursor = time_cursor }
+local RESUMABLE = { page_number = page_number, time_cursor = time_cursor }
 
 --- session, path, walk: an object with step() -> items, done | nil, err (one request a
 --- step), tally.requests, and state() for resumable styles.
@@ -46,7 +46,7 @@ end
 --- Page-number paging. opts: query, keys (list keys), page (first page), size (nil: the
 --- server's default).
 function M.page_number(session, path, opts)
-  return M.new(session, path, passes.walk(session, path, opts))
+  return M.new(session, path, page_number.new(session, path, opts))
 end
 
 --- The time cursor. opts: see klikit.http.time_cursor.new.

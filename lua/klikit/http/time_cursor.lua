@@ -8,8 +8,9 @@
 --   * a short page (fewer rows than the page size the server says it used, and no total
 --     saying there are more) ends the window;
 --   * a full page covers every second after its oldest readable created_at S, so upper
---     becomes S + 1. The +1 and the memory of every id of the previous page absorb the
---     orders of second S already yielded, and created_at printed rounded;
+--     becomes S + 1. The +1, and the memory of every row yielded whose printed time lies
+--     within a second of the cursor (and of every row whose time could not be read),
+--     absorb the orders of second S already yielded and times printed rounded;
 --   * when the cursor cannot move (a full page inside one second, or a page without one
 --     readable created_at), that span [S, upper) -- or the whole rest of the window -- is
 --     walked alone by page number until the server's answers prove it complete (see
@@ -85,7 +86,7 @@ function Walk:next_window()
   local w = self.windows[self.wi]
   self.window = w
   self.upper, self.upper_wire = w and w.to, w and w.to_wire
-  self.prev, self.unparsed, self.span = {}, {}, nil
+  self.recent, self.unparsed, self.span = {}, {}, nil
 end
 
 function Walk:error(code, pg, message, details)
@@ -136,25 +137,44 @@ function Walk:start_span(lo, skip, pg, probe)
     check = function(p)
       local times, x = self:check(p, lo, upper)
       if not times then return x end
+      for i = 1, p.n do self.span_times[p.ids[i]] = times[i] or nil end
       if probe and x and span.pass == 1 then self.narrow = x end
     end,
   }
-  self.span, self.span_lo, self.probe = span, lo, probe
+  self.span, self.span_lo, self.probe, self.span_times = span, lo, probe, {}
   -- the page just fetched is the span's first page when it was asked with the span's size
   if pg and self.ctx.size == self.span_ctx.size then return span:step(pg) end
   return {}, false
 end
 
+-- Rows already yielded that may come back: a row printed at t (true time within SLACK of
+-- it) can reappear only while the cursor is above t - SLACK.
+function Walk:remember(id, t)
+  if t then self.recent[id] = t else self.unparsed[id] = true end
+end
+
+function Walk:move_cursor(upper)
+  self.upper, self.upper_wire = upper, nil
+  for id, t in pairs(self.recent) do
+    if t >= upper + M.SLACK then self.recent[id] = nil end
+  end
+end
+
+-- What a span must not yield again: every row that may come back.
+function Walk:skip_set(ids)
+  local skip = {}
+  for id in pairs(self.recent) do skip[id] = true end
+  for id in pairs(self.unparsed) do skip[id] = true end
+  for id in pairs(ids or {}) do skip[id] = true end
+  return skip
+end
+
 function Walk:finish_span()
   local span = self.span
-  local prev = {}
-  for id in pairs(span.union) do prev[id] = true end
-  for id in pairs(span.skip) do prev[id] = true end
-  if self.span_lo == nil or self.span_lo == self.window.from then
-    self:next_window()
-  else
-    self.upper, self.upper_wire, self.prev, self.span = self.span_lo, nil, prev, nil
-  end
+  if self.span_lo == nil or self.span_lo == self.window.from then return self:next_window() end
+  for id in pairs(span.union) do self:remember(id, self.span_times[id]) end
+  self.span = nil
+  self:move_cursor(self.span_lo)
 end
 
 function Walk:span_step()
@@ -167,10 +187,8 @@ function Walk:span_step()
     local w = self.window
     local lo = math.floor(t) - 1
     if not w.from or lo > w.from then
-      local skip = {}
-      for id in pairs(span.union) do skip[id] = true end
-      for id in pairs(span.skip) do skip[id] = true end
-      self:start_span(lo, skip)
+      for id in pairs(span.union) do self:remember(id, self.span_times[id]) end
+      self:start_span(lo, self:skip_set(span.skip))
       return items, false
     end
   end
@@ -199,38 +217,31 @@ function Walk:step()
   local more = pg.total ~= nil and pg.total > n
   if n > 0 and n < ctx.s_eff and more then ctx.s_eff = n end -- a clamp the server did not echo
 
-  local items, oldest = {}, nil
+  local items, oldest, ids = {}, nil, {}
   for i = 1, n do
-    local id, t = pg.ids[i], times[i]
-    if not self.prev[id] and not self.unparsed[id] then items[#items + 1] = pg.rows[i] end
-    if t then
-      if not oldest or t < oldest then oldest = t end
-    else
-      self.unparsed[id] = true -- its time is unknown: it could come back on any later page
-    end
+    local id, t = pg.ids[i], times[i] or nil
+    if not self.recent[id] and not self.unparsed[id] then items[#items + 1] = pg.rows[i] end
+    if t and (not oldest or t < oldest) then oldest = t end
+    self:remember(id, t)
+    ids[id] = true
   end
-  -- A short page ends the window. Without size or total it might be a silent clamp: then
-  -- it is short only against the most rows a page of this server ever held.
-  local informed = pg.size ~= nil or pg.total ~= nil
-  local short = n < ctx.s_eff and not more and (informed or n < ctx.most)
+  -- A short page ends the window: short against the most rows a page of this server ever
+  -- held, since a server may clamp the page size and echo the size asked for (or none). A
+  -- first page that is short costs one request more: the one that finds nothing below it.
+  local short = n < ctx.s_eff and not more and n < ctx.most
   if n > ctx.most then ctx.most = n end
   if n == 0 or short then
     self:next_window()
     return items, self.window == nil
   end
 
-  local ids = {}
-  for i = 1, n do ids[pg.ids[i]] = true end
   local second = oldest and math.floor(oldest)
   if second and (self.upper == nil or second + 1 < self.upper) then
-    self.upper, self.upper_wire, self.prev = second + 1, nil, ids
+    self:move_cursor(second + 1)
     return items, false
   end
   -- The cursor cannot move: walk [second, upper) (or the rest of the window) alone.
-  local skip = {}
-  for id in pairs(self.prev) do skip[id] = true end
-  for id in pairs(self.unparsed) do skip[id] = true end
-  for id in pairs(ids) do skip[id] = true end
+  local skip = self:skip_set(ids)
   if second then
     local lo = math.min(second, self.upper - 1)
     if w.from and lo < w.from then lo = w.from end

@@ -169,10 +169,14 @@ local function creation_times(rand, count, from, to, opts)
   for _, burst in ipairs(opts.bursts or {}) do -- { at = seconds after from, count = n }
     for _ = 1, burst.count do times[#times + 1] = from + burst.at end
   end
-  if opts.ms then
-    for i = 1, #times do times[i] = math.floor(times[i]) + (rand(1000) - 1) / 1000 end
-  end
   table.sort(times)
+  if opts.ms then -- orders that share a second share its millisecond too: true ties
+    local last, frac
+    for i = 1, #times do
+      if times[i] ~= last then last, frac = times[i], (rand(1000) - 1) / 1000 end
+      times[i] = times[i] + frac
+    end
+  end
   return times
 end
 

@@ -15,19 +15,24 @@
 --   echo_size   ... and say so in data.size (default true; false echoes the size asked for)
 --   past_end    "empty" (default) | "last_page" (a page past the end repeats the last one)
 --   ignore_query true: always the first page of everything (a cache that ignores the query)
+--   ignore_page true: every page number answers page 1 (a cache keyed without `page`)
+--   id_format   "number" (default) | "string" | "flap" (a number on one request, a string on
+--               the next)
 --   list_key    "orders" (default) | "results" | "bare" (data is the list itself)
 --   empty       "normal" (default) | "object" (data: {}) | "204" (no body) for no rows
 -- Branches honour total, max_size, echo_size and past_end.
 local M = {}
 
 local DEFAULTS = { ties = "id", order = "desc", time_format = "z", rounding = "floor", missing = 0,
-  total = "exact", echo_size = true, past_end = "empty", list_key = "orders", empty = "normal" }
+  total = "exact", echo_size = true, past_end = "empty", list_key = "orders", empty = "normal",
+  id_format = "number" }
 local CHOICES = {
   ties = { id = true, random = true, updated = true }, order = { desc = true, asc = true },
   time_format = { z = true, fraction = true, offset = true, nozone = true, mixed = true, some_nozone = true },
   rounding = { floor = true, round = true, ceil = true },
   total = { exact = true, lag = true, absent = true, inflate = true },
   past_end = { empty = true, last_page = true },
+  id_format = { number = true, string = true, flap = true },
   list_key = { orders = true, results = true, bare = true },
   empty = { normal = true, object = true, ["204"] = true },
 }
@@ -48,7 +53,7 @@ function M.set(spec)
     elseif k == "max_size" then
       if type(v) ~= "number" or v < 1 then return nil, "max_size must be >= 1" end
       q[k] = math.floor(v)
-    elseif k == "echo_size" or k == "ignore_query" then
+    elseif k == "echo_size" or k == "ignore_query" or k == "ignore_page" then
       q[k] = v == true
     else
       return nil, "unknown quirk " .. tostring(k)
@@ -97,6 +102,8 @@ end
 -- The page slice [first, last] of `total` rows, after size clamping and past-the-end rules.
 function M.slice(page, size, total)
   local q = current
+  M.requests = (M.requests or 0) + 1
+  if q.ignore_page then page = 1 end
   if q.max_size and size > q.max_size then size = q.max_size end
   if q.past_end == "last_page" and total > 0 and (page - 1) * size >= total then
     page = math.ceil(total / size)
@@ -134,6 +141,9 @@ local GARBAGE = { false, "null", "not a date", "" } -- false: the member is left
 --- Rewrites the order object `o` of record `r` as this server prints it.
 function M.present(o, r)
   local q = current
+  if q.id_format == "string" or (q.id_format == "flap" and (M.requests or 0) % 2 == 1) then
+    o.id = string.format("%d", r.id)
+  end
   if q.missing > 0 and share(r.id, 3) < q.missing then
     local g = GARBAGE[math.floor(share(r.id, 5) * #GARBAGE) + 1]
     if g == false then o.created_at = nil
