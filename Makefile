@@ -38,16 +38,16 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test test-walks test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps test test-every-lua test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
 	@echo "make            build $(MODULE) for Lua $(LUA_VERSION)"
 	@echo "make deps       apt-get install the Debian packages klikit needs (when missing)"
 	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
-	@echo "make test-walks LUA_VERSION=5.1|5.3|5.4|jit   the walk specs under one Lua"
+	@echo "make test-every-lua LUA_VERSION=5.1|5.3|5.4|jit   the walk and Klar specs under one Lua"
 	@echo "make test-long  the model-based walk spec over 2,000 more seeds"
-	@echo "make demo       build, start the sandbox, run examples/quickstart.lua, stop it"
+	@echo "make demo       build, start the sandbox, run examples/quickstart.lua and examples/export_to_klar.lua, stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
 	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
 	@echo "make bench      walk throughput, requests per walk, decode speed against the sandbox"
@@ -70,7 +70,7 @@ install: $(MODULE)
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev pkg-config gcc make \
                 lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 \
                 nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
-                lua-check binutils cppcheck clang libclang-rt-14-dev clang-tidy
+                lua-check lua-socket binutils cppcheck clang libclang-rt-14-dev clang-tidy
 deps:
 	@if ! command -v dpkg-query >/dev/null 2>&1; then \
 	  echo "deps: not a Debian system; install the equivalents of: $(DEB_PACKAGES)"; exit 0; fi; \
@@ -84,9 +84,11 @@ deps:
 	else echo "all Debian packages present"; fi
 
 # Everything the suite prints is kept and searched for the test secrets afterwards. The
-# suite runs under Lua $(LUA_VERSION); then the walk specs run again under every other Lua
-# (5.1, 5.3 and LuaJIT: busted's Debian package runs on each), and the last line sums all.
-WALK_SPECS   := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua
+# suite runs under Lua $(LUA_VERSION); then the walk and Klar specs run again under every
+# other Lua (5.1, 5.3 and LuaJIT: busted's Debian package runs on each), and the last line
+# sums all.
+EVERY_LUA_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
+                   spec/klar_mapping_spec.lua spec/klar_client_spec.lua spec/klar_export_spec.lua
 OTHER_LUAS   ?= $(filter-out $(LUA_VERSION),5.1 5.3 jit)
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
@@ -94,15 +96,15 @@ test: deps
 	  2>&1 | tee $(BUILD)/test-output.log || true
 	@for v in $(OTHER_LUAS); do \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
-	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-walks 2>&1 | tee build/$$v/test-walks.log; \
+	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-every-lua 2>&1 | tee build/$$v/test-every-lua.log; \
 	done; true
-	@spec/support/check-no-secrets $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-walks.log)
-	@spec/support/sum-results $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-walks.log)
+	@spec/support/check-no-secrets $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log)
+	@spec/support/sum-results $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log)
 
-# The walk specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model seeds, default 200).
-test-walks: $(MODULE)
-	@echo "== walk specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
-	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(WALK_SPECS)
+# The walk and Klar specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model seeds, default 200).
+test-every-lua: $(MODULE)
+	@echo "== walk and Klar specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
+	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(EVERY_LUA_SPECS)
 
 # The long run CI adds: the model-based walk spec over 2,000 more seeds.
 test-long: deps
@@ -120,9 +122,13 @@ sandbox: deps
 	sandbox/sandboxctl run
 
 LUA_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
+# The quickstart, then the nightly Klar export of every sandbox order to the fake Klar.
 demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	$(LUA_ENV) sandbox/sandboxctl with $(LUA) examples/quickstart.lua $(DEMO_MONTH)
+	@state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && \
+	$(LUA_ENV) sandbox/sandboxctl with sh -c '$(LUA) examples/quickstart.lua $(DEMO_MONTH) && \
+	  printf "\nExport to Klar (the sandbox'"'"'s fake Klar)\n" && \
+	  $(LUA) examples/export_to_klar.lua "$$0/klar.state" 2025-11-01' "$$state"
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)

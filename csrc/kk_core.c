@@ -53,11 +53,13 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
   kk_helpers_register(L);
   kk_url_register(L);
   kk_headers_register(L);
+  kk_files_register(L);
 
   kk_transport_open(L);
   lua_setfield(L, -2, "new_transport");
 
   push_private_decoder(L);
+  kk_json_open(L);
   kk_envelope_open(L);
 
   lua_pushlightuserdata(L, NULL); /* the same value as cjson.null */

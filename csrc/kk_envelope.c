@@ -3,11 +3,7 @@
  * into (true, data, request_id) or (false, parts). `parts` is a plain table that the
  * Lua layer turns into an error object; the code vocabulary is policy and lives in Lua.
  *
- * JSON values are normalised for Lua: object members that are null are dropped (so they
- * read as nil, like the many fields klikit omits), null array elements stay as the
- * null sentinel (klikit.null) so `#` and ipairs stay right, and integral numbers become
- * Lua integers on 5.3+ (lua-cjson 2.1.0 decodes every number as a float). */
-#include <math.h>
+ * JSON values are normalised for Lua as kk_json.c describes. */
 #include <string.h>
 #include <strings.h>
 
@@ -17,67 +13,7 @@
 #include "kk_internal.h"
 
 #define KK_SNIPPET_MAX 160
-#define KK_MAX_JSON_VALUES 500000 /* a 100-order page holds about 23,000 */
-#define KK_MAX_JSON_DEPTH 200
 #define KK_MAX_SAFE_INT 9007199254740992.0 /* 2^53: beyond it doubles skip integers */
-
-static int is_null(lua_State *L, int idx) {
-  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
-}
-
-/* Replaces the integral float at the top of the stack by an integer (5.3+ only). */
-static void integerize_top(lua_State *L) {
-#if LUA_VERSION_NUM >= 503
-  if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-    lua_Number n = lua_tonumber(L, -1);
-    if (n == floor(n) && fabs(n) <= KK_MAX_SAFE_INT) {
-      lua_pop(L, 1);
-      lua_pushinteger(L, (lua_Integer)n);
-    }
-  }
-#else
-  (void)L;
-#endif
-}
-
-/* Normalises the table at the top of the stack in place. cjson's depth limit bounds
- * the recursion. */
-static void normalize_table(lua_State *L) {
-  int t = lua_gettop(L);
-  luaL_checkstack(L, 6, "klikit.core: JSON too deeply nested");
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) {
-    int vt = lua_type(L, -1);
-    if (vt == LUA_TTABLE) {
-      normalize_table(L);
-    } else if (vt == LUA_TNUMBER) {
-#if LUA_VERSION_NUM >= 503
-      if (!lua_isinteger(L, -1)) {
-        lua_pushvalue(L, -2);
-        lua_pushvalue(L, -2);
-        integerize_top(L);
-        lua_rawset(L, t);
-      }
-#endif
-    } else if (is_null(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
-      lua_pushvalue(L, -2);
-      lua_pushnil(L);
-      lua_rawset(L, t); /* clearing an existing field during lua_next is allowed */
-    }
-    lua_pop(L, 1);
-  }
-}
-
-static void normalize_top(lua_State *L) {
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    normalize_table(L);
-  } else if (is_null(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  } else {
-    integerize_top(L);
-  }
-}
 
 /* Pushes a one-line, printable excerpt of a non-JSON body (an HTML <title> if any). */
 static void push_snippet(lua_State *L, const char *body, size_t len) {
@@ -152,45 +88,6 @@ static int fail_envelope(lua_State *L, const char *kind, int status, int rid) {
   return finish_parts(L, rid);
 }
 
-/* Counts the JSON values of a body without building any (strings skipped, escapes
- * honoured) and tracks nesting: 0 within the limits, 1 more than max_values values,
- * 2 nested deeper than max_depth. A decoded value costs far more memory than its text
- * (a Lua table for "{}"), so this bounds what decoding may allocate. */
-static int json_within(const char *s, size_t n, size_t max_values, int max_depth) {
-  size_t i, values = 1;
-  int depth = 0, in_string = 0;
-  for (i = 0; i < n; i++) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') i++;
-      else if (c == '"') in_string = 0;
-      continue;
-    }
-    switch (c) {
-    case '"':
-      in_string = 1;
-      break;
-    case '{':
-    case '[':
-      if (++depth > max_depth) return 2;
-      values++;
-      break;
-    case '}':
-    case ']':
-      depth--;
-      break;
-    case ',':
-    case ':':
-      values++;
-      break;
-    default:
-      continue;
-    }
-    if (values > max_values) return 1;
-  }
-  return 0;
-}
-
 static int only_whitespace(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)
@@ -226,7 +123,7 @@ static int envelope_decode(lua_State *L) {
     return 2;
   }
 
-  within = json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
+  within = kk_json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
   if (within != 0) {
     lua_pushboolean(L, 0);
     new_parts(L, "too_large", status);
@@ -292,7 +189,7 @@ static int envelope_decode(lua_State *L) {
       else lua_pop(L, 1);
       lua_getfield(L, e, "details");
       if (lua_type(L, -1) == LUA_TTABLE) {
-        normalize_table(L);
+        kk_json_normalize_table(L);
         lua_setfield(L, -2, "details");
       } else {
         lua_pop(L, 1);
@@ -313,7 +210,7 @@ static int envelope_decode(lua_State *L) {
     lua_pushfstring(L, "HTTP %d body is JSON but has neither data nor error", status);
     return fail_envelope(L, "decode_failed", status, env + 1);
   }
-  normalize_top(L);
+  kk_json_normalize_top(L);
   lua_pushboolean(L, 1);
   lua_insert(L, -2);
   lua_pushvalue(L, env + 1);

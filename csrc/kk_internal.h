@@ -85,10 +85,21 @@ int kk_transfer_result(lua_State *L, kk_transport *t, kk_transfer *x, CURLcode r
 
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);
+/* JSON (kk_json.c): the value and depth guard (0 within limits, 1 too many values, 2 too
+ * deep), normalisation of decoded values, and `decode_json` (expects the cjson.safe decode
+ * function on top, like kk_envelope_open). */
+#define KK_MAX_JSON_VALUES 500000 /* a 100-order page holds about 23,000 */
+#define KK_MAX_JSON_DEPTH 200
+int kk_json_within(const char *s, size_t n, size_t max_values, int max_depth);
+void kk_json_normalize_table(lua_State *L);
+void kk_json_normalize_top(lua_State *L);
+void kk_json_open(lua_State *L);
 /* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */
 void kk_envelope_open(lua_State *L);
 /* Header checks and parsing for Lua (kk_headers.c): header_problem, parse_headers. */
 void kk_headers_register(lua_State *L);
+/* Checkpoint files (kk_files.c): write_atomic, lock, isatty. */
+void kk_files_register(lua_State *L);
 /* Pure helpers: base64 and UUIDv4 strings. */
 void kk_helpers_register(lua_State *L);
 

@@ -25,7 +25,7 @@ build = {
   type = "builtin",
   modules = {
     ["klikit.core"] = {
-      sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c",
+      sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_envelope.c", "csrc/kk_files.c", "csrc/kk_json.c",
         "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_trace.c",
         "csrc/kk_transfer.c", "csrc/kk_transport.c", "csrc/kk_url.c" },
       defines = { "_DEFAULT_SOURCE" },
@@ -58,6 +58,17 @@ build = {
     ["klikit.partner.validate"] = "lua/klikit/partner/validate.lua",
     ["klikit.partner.enums"] = "lua/klikit/partner/enums.lua",
     ["klikit.transport.curl"] = "lua/klikit/transport/curl.lua",
+    ["klikit.klar"] = "lua/klikit/klar/init.lua",
+    ["klikit.klar.client"] = "lua/klikit/klar/client.lua",
+    ["klikit.klar.verdict"] = "lua/klikit/klar/verdict.lua",
+    ["klikit.klar.money"] = "lua/klikit/klar/money.lua",
+    ["klikit.klar.lines"] = "lua/klikit/klar/lines.lua",
+    ["klikit.klar.parties"] = "lua/klikit/klar/parties.lua",
+    ["klikit.klar.mapping_options"] = "lua/klikit/klar/mapping_options.lua",
+    ["klikit.klar.mapping"] = "lua/klikit/klar/mapping.lua",
+    ["klikit.klar.export_state"] = "lua/klikit/klar/export_state.lua",
+    ["klikit.klar.export"] = "lua/klikit/klar/export.lua",
+    ["klikit.klar.progress"] = "lua/klikit/klar/progress.lua",
   },
 }
 test = {

@@ -21,7 +21,8 @@ describe("klikit.errors", function()
       "rate_limit_exceeded", "downstream_unavailable", "internal", "api_error",
       "network_error", "timeout", "tls_verify_failed", "decode_failed", "http_error", "response_too_large",
       "unexpected_shape", "walk_unsorted", "walk_out_of_range", "walk_incomplete", "deadline_exceeded",
-      "client_closed",
+      "client_closed", "klar_invalid", "klar_auth", "klar_error", "klar_unmappable", "export_locked",
+      "export_state_invalid",
     }
     for _, code in ipairs(expected) do
       local e = klikit.errors[code]

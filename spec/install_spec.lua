@@ -11,6 +11,7 @@ describe("make install", function()
       "/share/lua/5.4/klikit/partner/client.lua", "/share/lua/5.4/klikit/http/session.lua",
       "/share/lua/5.4/klikit/http/pager.lua", "/share/lua/5.4/klikit/errors.lua",
       "/share/lua/5.4/klikit/util.lua", "/share/lua/5.4/klikit/transport/curl.lua",
+      "/share/lua/5.4/klikit/klar/init.lua", "/share/lua/5.4/klikit/klar/export.lua",
     }
     for _, f in ipairs(files) do
       local fh = io.open(prefix .. f, "rb")
@@ -20,6 +21,7 @@ describe("make install", function()
     local cmd = string.format("cd / && env -i PATH=/usr/bin:/bin "
       .. "LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;;' "
       .. "LUA_CPATH='%s/lib/lua/5.4/?.so;;' lua5.4 -e 'local k = require \"klikit\"; "
+      .. "assert(require \"klikit.klar\".export); "
       .. "print(k.VERSION, package.searchpath(\"klikit.core\", package.cpath))' 2>&1", prefix, prefix, prefix)
     local p = assert(io.popen(cmd))
     local out = p:read("*a")

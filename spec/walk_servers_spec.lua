@@ -1,6 +1,6 @@
 -- The orders walk against servers that behave as klikit's docs allow but hostile to a time
 -- cursor (issue 9). Each behaviour is a sandbox quirk; each walk is compared with what the
--- sandbox holds. Runs under every Lua the Makefile knows (make test-walks-all).
+-- sandbox holds. Runs under every Lua the Makefile knows (make test-every-lua).
 local sandbox = require "support.sandbox"
 local walk = require "support.walk"
 
@@ -98,6 +98,21 @@ describe("walks against servers the docs allow", function()
       sandbox.quirks { total = "lag" }
       check(client, { from = FROM, to = TO, size = 50 })
       check(client, { from = FROM, to = TO, size = 7 })
+    end)
+
+    it("a total below the rows while ties shuffle: walk_incomplete, never a silent loss", function()
+      -- the rows seen disprove the total, and a shuffled list has no other proof of its end
+      sandbox.regenerate { seed = 2078, orders = 114, from = "2026-01-01T00:00:00Z", to = "2026-01-01T01:00:00Z",
+        open = 90, bursts = { { at = 1497, count = 108 } } }
+      sandbox.quirks { total = "lag", ties = "random", past_end = "last_page", missing = 0.05 }
+      local params = { from = "2026-01-01T00:00:00Z", to = "2026-01-01T01:00:00Z", size = 10 }
+      local got, err = walk.run(client, params)
+      if err then
+        assert.equal("walk_incomplete", err.code)
+        assert.truthy(err.message:find("below the", 1, true), err.message)
+      else
+        assert.is_nil(walk.exactly_once(got, walk.truth(params)))
+      end
     end)
 
     it("a total 2 too high, and no total at all", function()

@@ -57,6 +57,19 @@ M.codes = {
     meaning = "the call's deadline would pass before it could be sent (e.g. waiting for the rate limiter)" },
   client_closed = { status = nil, retryable = false, source = "client",
     meaning = "the client was closed with client:close(); make a new one" },
+  -- Klar's order import (klikit.klar)
+  klar_invalid = { status = 400, retryable = false, source = "klar",
+    meaning = "Klar judged a batch INVALID (never retried); upload/validate report its orders in res.failed" },
+  klar_auth = { status = 401, retryable = false, source = "klar",
+    meaning = "Klar refused the token (401/403): copy it again from the data source's Access Token tab" },
+  klar_error = { status = nil, retryable = BY_STATUS, source = "klar",
+    meaning = "Klar answered an error this client does not know; 408, 425, 429 and 5xx are retried" },
+  klar_unmappable = { status = nil, retryable = false, source = "client",
+    meaning = "a klikit order cannot become a Klar order (no currency, no creation time, ...); nothing was sent" },
+  export_locked = { status = nil, retryable = false, source = "client",
+    meaning = "another export holds the state file's lock; nothing was changed" },
+  export_state_invalid = { status = nil, retryable = false, source = "client",
+    meaning = "the export's state file cannot be read or written, or is not an export state" },
   unexpected_shape = { status = nil, retryable = false, source = "client",
     meaning = "a 2xx answer whose data is not shaped as documented (rows not where expected, a row without an id)" },
   walk_unsorted = { status = nil, retryable = false, source = "client",
@@ -71,7 +84,14 @@ M.BY_STATUS = BY_STATUS
 -- Which API sends each code: klikit's own vocabulary, or "any" for what the client makes
 -- up itself (an error object also carries err.api, the client it came from).
 for _, entry in pairs(M.codes) do
-  entry.api = entry.source == "server" and "klikit" or "any"
+  entry.api = entry.source == "server" and "klikit" or entry.source == "klar" and "klar" or "any"
+end
+
+--- The retryable verdict of a code at an HTTP status (429 and 5xx by default; `extra`
+--- adds statuses, e.g. Klar's 408 and 425).
+function M.retryable_status(status, extra)
+  return status == 429 or (type(status) == "number" and status >= 500 and status <= 599)
+    or (extra ~= nil and extra[status] == true)
 end
 
 -- The UPPER_SNAKE vocabulary of klikit's concepts/errors page (and stray upstream codes),
@@ -91,13 +111,11 @@ function M.normalize_code(raw)
   if type(raw) ~= "string" then return "api_error" end
   local lower = raw:lower()
   local entry = M.codes[lower]
-  if entry and entry.source ~= "client" and lower ~= "api_error" then return lower end
+  if entry and (entry.source == "server" or entry.source == "both") then return lower end
   return ALIASES[lower] or "api_error"
 end
 
-local function retryable_status(status)
-  return status == 429 or (type(status) == "number" and status >= 500 and status <= 599)
-end
+local retryable_status = M.retryable_status
 
 local Error = {}
 Error.__index = Error
@@ -120,7 +138,7 @@ function M.new(fields)
   local e = setmetatable({}, Error)
   for k, v in pairs(fields) do e[k] = v end
   if e.retryable == nil then
-    if entry.retryable == BY_STATUS then e.retryable = retryable_status(e.status)
+    if entry.retryable == BY_STATUS then e.retryable = retryable_status(e.status, fields.retry_statuses)
     else e.retryable = entry.retryable end
   end
   e.message = e.message or entry.meaning

@@ -178,5 +178,52 @@ function M.closed_port()
   end
 end
 
+--- The fake Klar (sandbox/lua/klikit_sandbox/klar.lua) --------------------------------
+
+M.klar_token = "klar_test_token_n3ver_print_me"
+
+--- A Klar client for the fake Klar; `overrides` replace the defaults (fast retries).
+function M.klar_client(overrides)
+  M.start()
+  local opts = { token = M.klar_token, base_url = M.url .. "/klar",
+    retry = { max_attempts = 1 } }
+  for k, v in pairs(overrides or {}) do opts[k] = v end
+  return require("klikit.klar").new(opts)
+end
+
+--- { count, requests, batches, total, uploads = { id = n }, financial = { id = status },
+--- shipment, cancelled_at }; args: { full = true } adds orders, { id = "..." } one order.
+function M.klar_report(args)
+  local q = {}
+  if args and args.full then q[#q + 1] = "full=1" end
+  if args and args.id then q[#q + 1] = "id=" .. args.id end
+  return control("GET", "klar" .. (#q > 0 and ("?" .. table.concat(q, "&")) or ""))
+end
+
+--- Sets the fake Klar's modes: { reject = { id = message }, partial, error_style, ids_key }.
+function M.klar_mode(mode) return control("POST", "klar", mode or {}) end
+
+--- Empties the fake Klar's store and counters.
+function M.klar_reset() return control("POST", "klar/reset", {}) end
+
+--- Sets chaos: { rate, kinds, seed, stall_seconds } (rate 0 turns it off).
+function M.chaos(c) return control("POST", "chaos", c or { rate = 0 }) end
+
+--- n Klar orders, mapped from sandbox-style klikit orders (generated locally, cached).
+local klar_orders = {}
+function M.klar_orders(n)
+  if not klar_orders[n] then
+    local data = require "klikit_sandbox.data"
+    local sj = require "klikit_sandbox.json"
+    local klar = require "klikit.klar"
+    local list = {}
+    for i, r in ipairs(data.generate { orders = n, seed = 7 }) do
+      list[i] = assert(klar.from_klikit(core.decode_json(sj.encode(data.order(r)))))
+    end
+    klar_orders[n] = list
+  end
+  return klar_orders[n]
+end
+
 M._guard = function() return guard end
 return M

@@ -15,6 +15,18 @@ M.KEYS = { timeout = true, connect_timeout = true, ca_file = true, proxy = true,
   sleep = true, clock = true, on_request = true, rate_limit = true, insecure_skip_tls_verify = true,
   logger = true, verbose = true, allow_insecure_http = true }
 
+--- The options table of a client constructor `where`: nil reads as {}, a table whose
+--- keys are the session's plus `own` -> opts, settings (from M.check); raises otherwise.
+function M.client(where, opts, own)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then invalid(where .. " expects a table of options, got " .. type(opts)) end
+  local allowed = {}
+  for k in pairs(M.KEYS) do allowed[k] = true end
+  for k in pairs(own) do allowed[k] = true end
+  util.check_keys(where, opts, allowed)
+  return opts, M.check(where, opts)
+end
+
 local function seconds(where, name, v, dflt)
   if v == nil then return dflt end
   if type(v) ~= "number" or not (v > 0) or v > 86400 then -- luacheck: ignore 581 (NaN)

@@ -6,10 +6,15 @@
 -- client pages. So a pass (page 1, 2, ... to a short page) is trusted only when it proves
 -- itself:
 --   A. no row came twice, the total held still, and the pass saw that many distinct rows
---      (or, from the second pass on, it ended on a short page and found nothing new);
---   B. or, from the second pass on, a pass found nothing new and the rows seen since the
---      count last changed number at least the count: the short page's count when every
---      page before it was full ((pages before it) * page size + its rows), else the total;
+--      (or, from the second pass on, it ended on a short page, found nothing new, and saw
+--      as many rows, ending at the same count, as the pass before: rows deleted during a
+--      pass shift the rest up a page, so a clean pass alone can still have skipped some);
+--   B. or, from the second pass on, a pass found nothing new, ended at the count the pass
+--      before ended at, and the rows seen in the passes after the count last changed
+--      number at least the count: the short page's count when every page before it was
+--      full ((pages before it) * page size + its rows), else the total if it held still.
+--      More rows than the count disprove it (a stale total) until it changes: since it
+--      last changed, or ever on a list never seen to change;
 --   C. or, without a total, three clean passes running that ended on a copy of their last
 --      page (past the end, a server may repeat it), from page 3 on, got the very same pages
 --      in the same order and every row ever seen. A copy of page 1 as page 2 could also be
@@ -44,6 +49,7 @@ function M.new(opts)
 end
 
 function Passes:start_pass()
+  self.prev_pass_n, self.prev_counted = self.pass_n, self.counted
   self.pass = self.pass + 1
   self.page = self.first_page
   self.pass_ids, self.pass_n, self.pass_new, self.dup, self.trail = {}, 0, 0, false, {}
@@ -69,13 +75,28 @@ function Passes:converged(ended_by)
   local total = self.total_max
   local clean = not self.dup and (total == nil or self.total_min == total)
   if clean and total ~= nil and self.pass_n >= total then return "A" end
-  if ended_by == "short" and clean and self.pass >= 2 and self.pass_new == 0 then return "A" end
-  local count = self.counted or ((total == nil or self.total_min == total) and total) or nil
-  if count ~= self.last_count then -- rows came or went: count afresh from here
-    self.since, self.since_n, self.last_count = {}, 0, count
-    for id in pairs(self.pass_ids) do self.since[id], self.since_n = true, self.since_n + 1 end
+  -- (a pass over a list that lost rows as it went may skip rows without a duplicate: it
+  -- counts only when it saw as many rows as the pass before, and ended at the same count)
+  if ended_by == "short" and clean and self.pass >= 2 and self.pass_new == 0 and self.pass_n == self.prev_pass_n
+    and self.counted == self.prev_counted then
+    return "A"
   end
-  if self.pass >= 2 and self.pass_new == 0 and count and self.since_n >= count then return "B" end
+  -- the count: the rows' positions (the short page's), else the total if it held still
+  local still = total == nil or self.total_min == total
+  local count = self.counted or (still and total) or nil
+  if not still or (self.last_count ~= nil and count ~= self.last_count) then self.moved = true end
+  local changed = count ~= self.last_count
+  if changed then -- rows came or went: count afresh, from the next pass on (this one ran
+    -- over a list that changed under it, and may hold rows already gone)
+    self.since, self.since_n, self.last_count, self.disproven = {}, 0, count, false
+  end
+  -- more distinct rows than the count while it held still, or (on a list never seen to
+  -- change) ever: it is not a count of these rows (a stale total) and proves nothing
+  if count and (self.since_n > count or (not self.moved and self.union_n > count)) then self.disproven = true end
+  if self.pass >= 2 and not changed and self.pass_new == 0 and count and not self.disproven
+    and self.since_n >= count then
+    return "B"
+  end
   if total == nil and ended_by == "repeat" and clean and self.copy and self.pass_n == self.union_n then
     if self.copy_page > self.first_page + 1 then return self:same_pages() and "C" end
     self.probe = true -- page 2 was page 1 again: one page, or `page` ignored?
@@ -206,8 +227,11 @@ function Passes:step(given)
   -- a page that only repeats earlier ones ends the pass; only repeats before it spoil it
   if dups and ended_by ~= "repeat" then self.dup = true end
   if pass_budget_spent(self) then
-    return self:fail(pg, string.format("%d requests over %d passes did not prove every row was seen; rows keep "
-      .. "arriving or moving faster than the walk can page", self.requests, self.pass), { requests = self.requests })
+    local why = self.disproven and string.format("the server's total (%s) is below the %d distinct rows seen and "
+      .. "its order changes between requests, so nothing can prove the rows complete", tostring(self.last_count),
+      self.union_n) or "rows keep arriving or moving faster than the walk can page"
+    return self:fail(pg, string.format("%d requests over %d passes did not prove every row was seen; %s",
+      self.requests, self.pass, why), { requests = self.requests })
   end
   if ended_by == "more" then
     self.page = self.page + 1

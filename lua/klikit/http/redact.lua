@@ -7,11 +7,28 @@ M.MAX_TEXT = 512      -- bytes kept of one server-supplied string (message, requ
 M.MAX_LINE = 4096     -- bytes kept of one log line
 M.MAX_DETAILS = 200   -- values kept of an error's details (depth at most 8)
 
---- Replaces every occurrence of each needle by [redacted]. One scan per needle, pieces
--- joined once: linear in the length of `text`, however many occurrences it holds.
+M.MIN_TAIL = 4 -- the shortest start of a secret redacted at the end of a cut text
+
+-- A text cut short (a body excerpt, "..." at its end) may end in the first bytes of a
+-- secret: those are redacted too.
+local function scrub_tail(text, needle)
+  local body = text:sub(-3) == "..." and text:sub(1, -4) or text
+  local first = needle:byte(1)
+  for p = math.max(1, #body - #needle + 2), #body - M.MIN_TAIL + 1 do
+    if body:byte(p) == first and body:sub(p) == needle:sub(1, #body - p + 1) then
+      return body:sub(1, p - 1) .. "[redacted]" .. text:sub(#body + 1)
+    end
+  end
+  return text
+end
+
+--- Replaces every occurrence of each needle by [redacted], and a start of one at the end
+-- of the text. One scan per needle, pieces joined once: linear in the length of `text`,
+-- however many occurrences it holds.
 function M.scrub(text, needles)
   if type(text) ~= "string" then return text end
   for _, needle in ipairs(needles or {}) do
+    if #needle > 0 then text = scrub_tail(text, needle) end
     if #needle > 0 and text:find(needle, 1, true) then
       local parts, n, pos = {}, 0, 1
       while true do

@@ -63,7 +63,10 @@ function M.build(session, auth, method, path, opts)
     invalid("request: body must be a table (sent as JSON) or a string, got " .. type(body))
   end
   if body ~= nil then headers["Content-Type"] = headers["Content-Type"] or "application/json" end
-  if method ~= "GET" then headers["Idempotency-Key"] = idempotency_key(opts.idempotency_key) end
+  -- klikit dedupes writes by Idempotency-Key; an API without keys (Klar upserts by id) gets none
+  if method ~= "GET" and session.idempotency_keys ~= false then
+    headers["Idempotency-Key"] = idempotency_key(opts.idempotency_key)
+  end
 
   return {
     method = method,

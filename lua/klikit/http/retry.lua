@@ -20,11 +20,13 @@ M.DEFAULTS = {
 local KEYS = { max_attempts = true, base_delay = true, max_delay = true, max_retry_after = true,
   deadline = true }
 
-local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
+M.STATUSES = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 
-function M.should_retry(err)
+--- Whether a failed attempt may be retried: no answer, a cut body, or an HTTP status in
+--- `statuses` (klikit's default: 429, 500, 502, 503, 504).
+function M.should_retry(err, statuses)
   if err.code == "network_error" or err.code == "timeout" or err.code == "decode_failed" then return true end
-  return err.status ~= nil and RETRY_STATUS[err.status] == true
+  return err.status ~= nil and (statuses or M.STATUSES)[err.status] == true
 end
 
 --- Checks and merges policy tables (later ones win); raises request_invalid.

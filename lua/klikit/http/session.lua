@@ -22,9 +22,12 @@ local secrets = setmetatable({}, { __mode = "k" })
 
 --- cfg: api ("klikit", "klar": stamped on every error), base_url, settings (from
 --- klikit.http.options.check), auth = { name, value, needles = { texts to redact } },
---- codec = function(resp, session) -> true, data, request_id | false, err
+--- codec = function(resp, session) -> true, data, request_id | false, err,
+--- retry_statuses (the HTTP statuses retried; default klikit's), idempotency_keys (false:
+--- send writes without an Idempotency-Key).
 function M.new(cfg)
-  local self = setmetatable({ api = cfg.api, base_url = cfg.base_url, codec = cfg.codec }, Session)
+  local self = setmetatable({ api = cfg.api, base_url = cfg.base_url, codec = cfg.codec,
+    retry_statuses = cfg.retry_statuses, idempotency_keys = cfg.idempotency_keys }, Session)
   for k, v in pairs(cfg.settings) do self[k] = v end
   secrets[self] = { auth = { name = cfg.auth.name, value = cfg.auth.value }, needles = cfg.auth.needles }
   return self
@@ -133,9 +136,9 @@ local function throttle(self, deadline, attempts, method, path)
 end
 
 --- Sends a request, retrying per the retry policy (opts.retry overrides it, false
---- disables). A write is only ever retried with its Idempotency-Key and the same body
---- bytes, because the request is built once. Invalid arguments give request_invalid before
---- anything is sent.
+--- disables). A write is only ever retried with the same body bytes (the request is built
+--- once) and, for klikit, its Idempotency-Key; Klar's writes are upserts by id, safe to
+--- repeat. Invalid arguments give request_invalid before anything is sent.
 function Session:request(method, path, opts)
   local closed = self:closed_error(method, path)
   if closed then return nil, closed, {} end
@@ -157,7 +160,7 @@ function Session:request(method, path, opts)
       code = err and err.code, request_id = meta.request_id, elapsed = self.clock() - t0 })
     if not err then return data, nil, meta end
     err.attempts = n
-    if n == policy.max_attempts or not retry.should_retry(err) then break end
+    if n == policy.max_attempts or not retry.should_retry(err, self.retry_statuses) then break end
     if err.retry_after and err.retry_after > policy.max_retry_after then break end
     local wait = retry.delay(policy, n, err, math.random)
     if deadline and self.clock() + wait >= deadline then break end

@@ -22,33 +22,35 @@ local function is_loopback(host)
 end
 M.is_loopback = is_loopback
 
-local function bad(url, why)
-  invalid("klikit.new: base_url must look like https://host/v1/partner (" .. why .. "), got \""
+local function bad(url, why, who)
+  invalid(who .. ": base_url must look like https://host/path (" .. why .. "), got \""
     .. tostring(url):sub(1, 200) .. "\"")
 end
 
 --- Checks base_url; returns it without trailing slashes. Plain http is refused unless the
--- host is loopback or allow_http is true: Basic credentials would travel in clear text.
-function M.check_base_url(url, allow_http)
-  if type(url) ~= "string" then invalid("klikit.new: base_url must be a string, got " .. type(url)) end
-  if #url > 2048 then bad(url, "longer than 2048 bytes") end
-  if url:find("[%c%s\\]") then bad(url, "control characters, spaces or backslashes") end
+-- host is loopback or allow_http is true: credentials would travel in clear text. `who`
+-- names the constructor in messages (default "klikit.new").
+function M.check_base_url(url, allow_http, who)
+  who = who or "klikit.new"
+  if type(url) ~= "string" then invalid(who .. ": base_url must be a string, got " .. type(url)) end
+  if #url > 2048 then bad(url, "longer than 2048 bytes", who) end
+  if url:find("[%c%s\\]") then bad(url, "control characters, spaces or backslashes", who) end
   local scheme = url:match("^(%a+)://")
   if not scheme or (scheme:lower() ~= "http" and scheme:lower() ~= "https") then
-    bad(url, "it must start with https:// or http://")
+    bad(url, "it must start with https:// or http://", who)
   end
   local parts, why = core.url_parts(url)
-  if not parts then bad(url, why) end
+  if not parts then bad(url, why, who) end
   if parts.user or parts.password or parts.options or url:match("^%a+://([^/]*)"):find("@", 1, true) then
-    bad(url, "no user:password@ part: credentials go in partner_key and secret_key")
+    bad(url, "no user:password@ part: credentials go in their own options", who)
   end
-  if parts.query or parts.fragment then bad(url, "no query string or fragment") end
+  if parts.query or parts.fragment then bad(url, "no query string or fragment", who) end
   if parts.zoneid or url:match("^%a+://([^/]*)"):find("%", 1, true) then
-    bad(url, "no percent-encoding or zone id in the host")
+    bad(url, "no percent-encoding or zone id in the host", who)
   end
-  if not parts.host or parts.host == "" then bad(url, "no host") end
+  if not parts.host or parts.host == "" then bad(url, "no host", who) end
   if parts.scheme == "http" and not allow_http and not is_loopback(parts.host) then
-    invalid("klikit.new: refusing plain http to " .. parts.host .. ": credentials would travel in clear "
+    invalid(who .. ": refusing plain http to " .. parts.host .. ": credentials would travel in clear "
       .. "text (use https, or allow_insecure_http = true if you really mean it)")
   end
   return (url:gsub("/+$", ""))

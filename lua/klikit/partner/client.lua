@@ -5,7 +5,6 @@
 --   client:orders{...}, client:order(id), ...   -- data, nil, meta | nil, err, meta
 local core = require("klikit.core")
 local errors = require("klikit.errors")
-local util = require("klikit.util")
 local url = require("klikit.http.url")
 local options = require("klikit.http.options")
 local session_mod = require("klikit.http.session")
@@ -46,16 +45,13 @@ local function credential(name, v)
 end
 
 local KEYS = { partner_key = true, secret_key = true, base_url = true, env = true }
-for k in pairs(options.KEYS) do KEYS[k] = true end
 
 --- klikit.new(opts): partner_key, secret_key (else KLIKIT_PARTNER_KEY / KLIKIT_SECRET_KEY),
 --- base_url or env = "dev" | "prod" (else KLIKIT_BASE_URL, else production), and the
 --- session options of klikit.http.options. Bad options raise request_invalid.
 function M.new(opts)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then invalid("klikit.new expects a table of options, got " .. type(opts)) end
-  util.check_keys("klikit.new", opts, KEYS)
-  local settings = options.check("klikit.new", opts)
+  local settings
+  opts, settings = options.client("klikit.new", opts, KEYS)
   local key = credential("partner_key", opts.partner_key or os.getenv("KLIKIT_PARTNER_KEY"))
   local secret = credential("secret_key", opts.secret_key or os.getenv("KLIKIT_SECRET_KEY"))
   if key:find(":", 1, true) then invalid("klikit.new: partner_key cannot contain ':' (HTTP Basic)") end

@@ -15,6 +15,7 @@ local stores = require "klikit_sandbox.stores"
 local menus = require "klikit_sandbox.menus"
 local quirks = require "klikit_sandbox.quirks"
 local churn = require "klikit_sandbox.churn"
+local klar = require "klikit_sandbox.klar"
 
 local M = {}
 local BASE = "/v1/partner"
@@ -218,7 +219,7 @@ local CHAOS_KINDS = { "429", "502", "503html", "reset", "truncate", "stall", "sl
 -- Answers with the head and half of the body, then the connection closes: curl sees a
 -- response cut off mid-body.
 local function reset_mid_body(ctx)
-  local status, body = dispatch(ctx)
+  local status, body = ctx.dispatch(ctx)
   local sock = ngx.req.socket(true)
   if not sock then return ngx.exit(444) end
   sock:send("HTTP/1.1 " .. status .. " X\r\nContent-Type: application/json\r\nContent-Length: " .. #body
@@ -237,32 +238,53 @@ local function apply_chaos(ctx, kind)
   elseif kind == "reset" then
     return reset_mid_body(ctx)
   elseif kind == "truncate" then
-    local status, body, headers = dispatch(ctx)
+    local status, body, headers = ctx.dispatch(ctx)
     return send(status, body:sub(1, math.floor(#body / 2)), headers)
   elseif kind == "stall" then
     ngx.sleep(state.chaos.stall_seconds or 2)
   elseif kind == "slow" then
     ngx.sleep(0.02)
   elseif kind == "lost" then
-    dispatch(ctx) -- applied (and recorded by the idempotency store), answer never sent
+    ctx.dispatch(ctx) -- applied (and recorded by the idempotency store), answer never sent
     return ngx.exit(444)
   end
-  return send(dispatch(ctx))
+  return send(ctx.dispatch(ctx))
 end
 
-local function api(path)
-  state.requests = state.requests + 1
+-- The body of the request: in memory, or in nginx's temp file when it was larger.
+local function body_data()
   ngx.req.read_body()
-  local ctx = { method = ngx.req.get_method(), path = path, body = ngx.req.get_body_data(),
-    rid = request_id(), now = ngx.time() }
+  local body = ngx.req.get_body_data()
+  if body then return body end
+  local file = ngx.req.get_body_file()
+  if not file then return nil end
+  local f = io.open(file, "rb")
+  if not f then return nil end
+  body = f:read("*a")
+  f:close()
+  return body
+end
+
+-- One API request: recorded, then a scripted fault or chaos may strike, then `dispatch`.
+-- Faults and chaos apply to the klikit API and the fake Klar alike. A fault's path is
+-- matched below /v1/partner ("/orders"), or as the whole path for Klar's ("/klar/12.2022/orders/json").
+local function api(path, dispatch_fn, fault_path)
+  state.requests = state.requests + 1
+  local ctx = { method = ngx.req.get_method(), path = path, body = body_data(),
+    rid = request_id(), now = ngx.time(), dispatch = dispatch_fn }
   record_request(ctx)
-  local fault = next_fault(path)
+  local fault = next_fault(fault_path or path)
   if fault then apply_fault(fault, ctx.rid) end
   local chaos = state.chaos
   if chaos and chaos.rand(1000000) <= chaos.rate * 1000000 then
     return apply_chaos(ctx, chaos.kinds[chaos.rand(#chaos.kinds)])
   end
-  return send(dispatch(ctx))
+  return send(dispatch_fn(ctx))
+end
+
+local function klar_dispatch(ctx)
+  ctx.args = ngx.req.get_uri_args(100)
+  return klar.dispatch(ctx, ctx.path)
 end
 
 ---------------------------------------------------------------------------------------
@@ -298,6 +320,7 @@ local function control(path)
     -- { data = true } regenerates the data; { data = { seed, orders, from, to, open,
     -- same_second, bursts, ms } } regenerates it with those settings instead
     state.faults, state.log, state.chaos = {}, {}, nil
+    klar.reset()
     orders.set_arrivals(0)
     quirks.set {}
     churn.clear()
@@ -331,6 +354,15 @@ local function control(path)
     return send(200, json.encode { requests = state.requests, writes_applied = state.writes_applied,
       orders = orders.size(), arrived = orders.arrived(), injected = state.injected,
       transitions = orders.transitions() })
+  elseif path == "/_sandbox/klar" and method == "POST" then
+    klar.set_mode(spec)
+    return send(200, '{"ok":true}')
+  elseif path == "/_sandbox/klar" and method == "GET" then
+    local args = ngx.req.get_uri_args(10)
+    return send(200, json.encode(klar.report { full = args.full == "1", id = args.id }))
+  elseif path == "/_sandbox/klar/reset" and method == "POST" then
+    klar.reset()
+    return send(200, '{"ok":true}')
   elseif path == "/_sandbox/health" then
     return send(200, json.encode { ok = true, orders = orders.size() })
   end
@@ -340,7 +372,10 @@ end
 function M.handle()
   local uri = ngx.var.uri
   if uri:sub(1, 10) == "/_sandbox/" then return control(uri) end
-  if uri:sub(1, #BASE + 1) == BASE .. "/" then return api(uri:sub(#BASE + 1)) end
+  if uri:sub(1, #BASE + 1) == BASE .. "/" then return api(uri:sub(#BASE + 1), dispatch) end
+  if uri:sub(1, #klar.PREFIX + 1) == klar.PREFIX .. "/" then
+    return api(uri:sub(#klar.PREFIX + 1), klar_dispatch, uri)
+  end
   return send(fail(request_id(), 404, "resource_not_found", "not under " .. BASE))
 end
 

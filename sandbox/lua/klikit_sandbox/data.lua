@@ -220,23 +220,45 @@ local function decimal(major)
   return string.format("%d.00", major)
 end
 
+-- The money extras of an order, fixed by its id (no draws from the generator, so the rest
+-- of the data stays what it always was): a modifier on the first line, an item promo, an
+-- order discount, VAT included or added on top, a service fee. All in whole rupiah.
+local function extras(id)
+  return { modifier = id % 6 == 1, promo = id % 8 == 3, discount = id % 4 == 0,
+    vat = id % 9 == 2 and "excluded" or id % 5 == 3 and "included" or nil,
+    additional_fee = id % 7 == 5 and 200000 or 0 }
+end
+M.extras = extras
+
+local MODIFIER = { id = 91001, name = "Extra cheese", price = 3000 }
+
+local function modifier_groups(with)
+  if not with then return array() end
+  return array { { id = 9100, name = "Add-ons", modifiers = array { { id = MODIFIER.id, name = MODIFIER.name,
+    quantity = 1, price = decimal(MODIFIER.price) } } } }
+end
+
 --- The full klikit order object for a record (the shape of captured/list-orders).
 function M.order(r)
   local brand = brand_of(r.brand_id)
   local b = { id = brand.id, logo = brand.logo, title = brand.title }
-  local cart, cart_v2, item_price, count = array(), array(), 0, 0
-  for _, line in ipairs(r.lines) do
+  local x = extras(r.id)
+  local cart, cart_v2, item_price, count, promos = array(), array(), 0, 0, 0
+  for i, line in ipairs(r.lines) do
     local it, qty = line.item, line.qty
-    local price = it[7] * qty
+    local mod = (x.modifier and i == 1) and MODIFIER.price or 0
+    local price = (it[7] + mod) * qty
+    local promo = (x.promo and i == 1) and math.floor(price * 15 / 100) * 100 or 0
     item_price = item_price + price * 100
+    promos = promos + promo
     count = count + qty
     cart[#cart + 1] = {
-      brand = b, comment = "", description = it[3], groups = array(), image = "",
-      item_final_price = price * 100, item_id = it[1], klikit_category_id = it[4],
+      brand = b, comment = "", description = it[3], groups = modifier_groups(mod > 0), image = "",
+      item_final_price = price * 100 - promo, item_id = it[1], klikit_category_id = it[4],
       klikit_category_name = it[5], klikit_id = it[1], klikit_name = it[3],
       klikit_price = it[7] * 100, klikit_section_id = it[6],
       klikit_section_name = brand.title .. " Master Menu", klikit_sku_id = it[2],
-      price = price * 100, promo_discount = 0, quantity = qty, title = it[3],
+      price = price * 100, promo_discount = promo, quantity = qty, title = it[3],
       title_v2 = { en = it[3] }, unit_price = it[7] * 100, vat = 0,
     }
     cart_v2[#cart_v2 + 1] = {
@@ -244,12 +266,17 @@ function M.order(r)
       klikit_category_name = it[5], klikit_id = it[1], klikit_name = it[3],
       klikit_name_translation = { en = it[3] }, klikit_section_id = it[6],
       klikit_section_name = brand.title .. " Master Menu", klikit_sku_id = it[2],
-      klikit_unit_price = decimal(it[7]), menu_version = 2, modifier_group_price = "0.00",
-      modifier_groups = array(), name = it[3], price = decimal(price),
+      klikit_unit_price = decimal(it[7]), menu_version = 2, modifier_group_price = decimal(mod),
+      modifier_groups = modifier_groups(mod > 0), name = it[3], price = decimal(price),
       price_display = display(price * 100), quantity = qty, unit_price = decimal(it[7]),
       unit_price_display = display(it[7] * 100),
     }
   end
+  local discount = x.discount and math.floor((item_price - promos) / 100 * 10 / 100) * 100 or 0
+  local net = item_price - promos - discount
+  local vat = x.vat == "excluded" and math.floor(net / 100 * 11 / 100 + 0.5) * 100
+    or x.vat == "included" and math.floor(net / 100 * 10 / 110 + 0.5) * 100 or 0
+  local paid = net + (x.vat == "excluded" and vat or 0) + x.additional_fee + r.delivery_fee
   local created = M.format_time(r.created)
   local cancelled = r.status == 3
   local histories = array()
@@ -260,7 +287,7 @@ function M.order(r)
   local updated = r.history[#r.history].at
   local first, last, user_id = r.customer[1], r.customer[2], r.customer[3]
   local manual = r.provider_id == 1
-  local final = item_price + r.delivery_fee
+  local final = paid
   local o = {
     id = r.id, short_id = tostring(1000 + r.seq % 9000), external_id = r.external,
     identity = r.identity, business_id = M.BUSINESS.id, branch_id = r.branch.id,
@@ -268,11 +295,12 @@ function M.order(r)
     status = r.status, order_status_histories = histories, type = r.type,
     source = manual and 9 or 0, provider_id = r.provider_id, payment_status = 1,
     payment_method = r.payment_method, payment_channel_id = manual and 39 or 49,
-    is_offline_payment = manual, is_manual_order = manual, is_vat_included = true,
+    is_offline_payment = manual, is_manual_order = manual, is_vat_included = x.vat ~= "excluded",
     currency = "IDR", currency_symbol = "Rp",
     item_price = item_price, item_price_display = display(item_price),
     delivery_fee = r.delivery_fee, delivery_fee_display = display(r.delivery_fee),
-    additional_fee = 0, additional_fee_display = "0.000", discount = 0, vat = 0,
+    additional_fee = x.additional_fee, additional_fee_display = display(x.additional_fee),
+    discount = discount, vat = vat,
     final_price = final, final_price_display = display(final),
     provider_sub_total = item_price, provider_sub_total_display = display(item_price),
     provider_grand_total = final, provider_grand_total_display = display(final),
@@ -294,7 +322,8 @@ function M.order(r)
     o.user_phone = "+62812" .. tostring(1000000 + user_id)
   end
   if r.type == 2 then
-    local addr = "Jl. Sandbox No. " .. (r.seq % 200 + 1) .. ", Bali, Indonesia"
+    local addr = "Jl. Sandbox No. " .. (r.seq % 200 + 1) .. ", " .. r.branch.title:gsub("^%(DEMO%) ", "")
+      .. ", Bali, Indonesia, 80" .. (100 + r.seq % 800)
     local coords = { latitude = r.branch.lat + 0.01, longitude = r.branch.lon + 0.01 }
     o.delivery_address = addr
     o.delivery_info = { address = addr, coordinates = coords, email = o.user_email or "",

@@ -158,7 +158,7 @@ end
 function M.get(ctx)
   local r = ctx.id:find("^%d+$") and state.by_id[tonumber(ctx.id)]
   if not r then return fail(ctx.rid, 404, "resource_not_found", "order not found") end
-  return ok(ctx.rid, data.order(r))
+  return ok(ctx.rid, quirks.present(data.order(r), r))
 end
 
 function M.order_types(ctx) return ok(ctx.rid, data.ORDER_TYPES) end

@@ -20,6 +20,8 @@
 --               the next)
 --   list_key    "orders" (default) | "results" | "bare" (data is the list itself)
 --   empty       "normal" (default) | "object" (data: {}) | "204" (no body) for no rows
+--   no_currency [order ids] served without `currency` (orders the Klar mapping cannot map),
+--               in lists and in GET /orders/{id}
 -- Branches honour total, max_size, echo_size and past_end.
 local M = {}
 
@@ -55,6 +57,10 @@ function M.set(spec)
       q[k] = math.floor(v)
     elseif k == "echo_size" or k == "ignore_query" or k == "ignore_page" then
       q[k] = v == true
+    elseif k == "no_currency" then
+      if type(v) ~= "table" then return nil, "no_currency is a list of order ids" end
+      q[k] = {}
+      for _, id in ipairs(v) do q[k][tonumber(id) or id] = true end
     else
       return nil, "unknown quirk " .. tostring(k)
     end
@@ -141,6 +147,7 @@ local GARBAGE = { false, "null", "not a date", "" } -- false: the member is left
 --- Rewrites the order object `o` of record `r` as this server prints it.
 function M.present(o, r)
   local q = current
+  if q.no_currency and q.no_currency[r.id] then o.currency = nil end
   if q.id_format == "string" or (q.id_format == "flap" and (M.requests or 0) % 2 == 1) then
     o.id = string.format("%d", r.id)
   end
