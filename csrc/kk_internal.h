@@ -73,6 +73,7 @@ typedef struct {
 typedef struct {
   struct curl_slist *headers;
   int verbose;
+  int direct; /* request.direct: never through a proxy */
 } kk_transfer;
 
 /* Reads the request table at index req and sets every option of t's handle; raises on bad

@@ -194,6 +194,8 @@ void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
   }
   lua_getfield(L, req, "verbose");
   x->verbose = lua_toboolean(L, -1);
+  lua_getfield(L, req, "direct");
+  x->direct = lua_toboolean(L, -1);
   timeout_ms = opt_ms(L, req, "timeout", 30.0);
   connect_ms = opt_ms(L, req, "connect_timeout", 10.0);
   if (connect_ms > timeout_ms) connect_ms = timeout_ms;
@@ -226,6 +228,7 @@ void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
   if (t->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
   if (t->proxy) curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);
   if (t->noproxy) curl_easy_setopt(c, CURLOPT_NOPROXY, t->noproxy);
+  if (x->direct) curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy, not even from the environment */
   curl_easy_setopt(c, CURLOPT_USERAGENT, t->user_agent);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
@@ -247,11 +250,17 @@ CURLcode kk_transfer_perform(kk_transport *t) {
   return curl_easy_perform(t->curl);
 }
 
-static const char *classify(CURLcode rc, int overflow, int got_status) {
+/* libcurl's own header limits: a line over CURL_MAX_HTTP_HEADER (100 KiB, a status line
+ * too) ends in "out of memory", and all header blocks together (interim 1xx ones too) over
+ * 300 KiB in "Too large response headers". Either is an answer too large, not a network
+ * failure to retry. */
+static int curl_header_limit(CURLcode rc, const char *errbuf) {
+  return rc == CURLE_OUT_OF_MEMORY || strstr(errbuf, "oo large response header") != NULL;
+}
+
+static const char *classify(CURLcode rc, int overflow, const char *errbuf) {
   if (overflow) return "response_too_large";
-  /* libcurl refuses a header line over its own limit (CURL_MAX_HTTP_HEADER, 100 KiB) with
-   * "out of memory"; once a status line arrived, that is what it means */
-  if (rc == CURLE_OUT_OF_MEMORY && got_status) return "response_too_large";
+  if (curl_header_limit(rc, errbuf)) return "response_too_large";
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:
     return "timeout";
@@ -267,16 +276,16 @@ static const char *classify(CURLcode rc, int overflow, int got_status) {
 
 /* Pushes the failure: nil, code, message, curl_code, trace. */
 static int push_failure(lua_State *L, kk_transport *t, CURLcode rc, int verbose) {
-  int got_status = t->head.len > 0;
   lua_pushnil(L);
-  lua_pushstring(L, classify(rc, t->overflow, got_status));
+  lua_pushstring(L, classify(rc, t->overflow, t->errbuf));
   if (t->overflow == OVER_BODY)
     lua_pushfstring(L, "response body larger than max_body_bytes (%d bytes); refused",
                     (int)(t->max_body > 0x7fffffff ? 0x7fffffff : t->max_body));
   else if (t->overflow == OVER_HEAD)
     lua_pushfstring(L, "response headers larger than %d KiB in all; refused", (int)(KK_MAX_HEADER_BYTES / 1024));
-  else if (rc == CURLE_OUT_OF_MEMORY && got_status)
-    lua_pushliteral(L, "a response header line is longer than libcurl takes (100 KiB); refused");
+  else if (curl_header_limit(rc, t->errbuf))
+    lua_pushliteral(L, "response headers larger than libcurl takes (a header line over 100 KiB, or 300 KiB "
+                       "in all with interim 1xx answers); refused");
   else
     lua_pushstring(L, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
   lua_pushinteger(L, (lua_Integer)rc);

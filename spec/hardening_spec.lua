@@ -373,3 +373,91 @@ describe("oversized response headers", function()
     assert.is_nil(err.message:find("max_body_bytes", 1, true))
   end)
 end)
+
+describe("hostile review 2 (credentials and guarantees under attack)", function()
+  local BASIC = require("klikit.core").base64(sandbox.partner_key .. ":" .. SECRET)
+
+  it("plain http never goes through a proxy, for any loopback address", function()
+    local srv = server()
+    local closed = sandbox.closed_port()
+    for _, host in ipairs { "127.0.0.2", "127.1.2.3", "localhost" } do
+      local _, err = hostile_client { base_url = "http://" .. host .. ":" .. closed .. "/v1/partner",
+        proxy = "http://127.0.0.1:" .. srv.port }:request("GET", "/ok")
+      assert.equal("network_error", err.code) -- it tried the host itself, not the proxy
+    end
+    local data = assert(hostile_client():request("GET", "/seen"))
+    assert.equal(0, data)
+  end)
+
+  it("response headers in meta are cleaned: no credential, no control or bidi characters", function()
+    local _, _, meta = hostile_client():request("GET", "/hdr_echo")
+    assert.equal("Basic [redacted]", meta.headers["x-echo"])
+    assert.falsy(meta.headers["x-ctl"]:find("[%c\128-\255]"), meta.headers["x-ctl"])
+  end)
+
+  it("no start of a credential survives in an HTML excerpt cut in the middle of it", function()
+    for pad = 100, 160, 3 do
+      local _, err = hostile_client():request("GET", "/html_echo/" .. pad)
+      local text = tostring(err)
+      for k = 4, #BASIC do
+        assert.falsy(text:find(BASIC:sub(1, k) .. "...", 1, true), "pad " .. pad .. ": " .. text)
+      end
+      assert.falsy(text:find(BASIC, 1, true))
+    end
+  end)
+
+  it("a client closed by a hook, the logger or its sleep returns client_closed, never raises", function()
+    local c2 = sandbox.client { retry = { max_attempts = 3, base_delay = 0.001 } }
+    c2.session.sleep = function() c2:close() end
+    sandbox.faults({ { kind = "raw", status = 503, body = "down" } }, "/orders/1")
+    local none, err = c2:order(1)
+    assert.is_nil(none)
+    assert.equal("client_closed", err.code)
+    local c3
+    c3 = sandbox.client { on_request = function() c3:close() end, retry = { max_attempts = 3, base_delay = 0.001 } }
+    sandbox.faults({ { kind = "raw", status = 503, body = "down" } }, "/orders/1")
+    none, err = c3:order(1)
+    assert.is_nil(none)
+    assert.equal("client_closed", err.code)
+  end)
+
+  it("waits longer than a day are refused as options, not raised from deep inside", function()
+    for _, bad in ipairs { { max_retry_after = 1e6 }, { base_delay = 1e6 }, { max_delay = math.huge },
+        { deadline = math.huge } } do
+      local ok, err = pcall(hostile_client, { retry = bad })
+      assert.is_false(ok)
+      assert.equal("request_invalid", err.code)
+    end
+  end)
+
+  it("a method called with a dot instead of a colon raises request_invalid naming it", function()
+    local client = hostile_client()
+    for _, call in ipairs { function() return client.order(1) end, function() return client.orders({}) end,
+        function() return client.request("GET", "/ok") end } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.equal("request_invalid", err.code)
+      assert.truthy(err.message:find("colon", 1, true))
+    end
+  end)
+
+  it("a caller header that klikit sets from an option, in any case, is refused; others replace klikit's", function()
+    local client = hostile_client()
+    local _, err = client:request("POST", "/ok", { body = {}, headers = { ["idempotency-key"] = "x" } })
+    assert.equal("request_invalid", err.code)
+    local names = assert(client:request("GET", "/headers", { headers = { accept = "text/plain" } }))
+    local n = 0
+    for _, name in ipairs(names) do if name == "accept" then n = n + 1 end end
+    assert.equal(1, n)
+  end)
+
+  it("base_url with a fragment, percent-encoding, dot segments, non-ASCII or port 0 is refused", function()
+    for _, bad in ipairs { "http://127.0.0.1/#", "http://127.0.0.1/%2e%2e/v1", "http://127.0.0.1/../../x",
+        "http://127.0.0.1/%00", "http://127.0.0.1/\195\169", "http://127.0.0.1:0/v1" } do
+      local ok, err = pcall(hostile_client, { base_url = bad })
+      assert.is_false(ok, bad)
+      assert.equal("request_invalid", err.code)
+    end
+    assert.is_false((pcall(hostile_client, { user_agent = string.rep("u", 300) })))
+  end)
+end)

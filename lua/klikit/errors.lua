@@ -127,8 +127,8 @@ function Error.__tostring(e)
   where[#where + 1] = e.request_id and ("request_id " .. e.request_id) or "no request_id"
   if e.method and e.path then where[#where + 1] = e.method .. " " .. e.path end
   -- one line whatever the server or the caller put in message and path
-  return M.visible(string.format("klikit: %s: %s [%s]", e.code, e.message or M.codes[e.code].meaning,
-    table.concat(where, ", ")))
+  return redact.clip(M.visible(string.format("klikit: %s: %s [%s]", e.code, e.message or M.codes[e.code].meaning,
+    table.concat(where, ", "))), 2048)
 end
 
 --- Builds an error object; `fields.code` must be a catalogued code.

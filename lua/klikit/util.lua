@@ -9,6 +9,22 @@ local function is_integer(v)
 end
 M.is_integer = is_integer
 
+--- Wraps every method of `class` (not its metamethods) so that calling one on anything
+--- but an instance (client.order(1) instead of client:order(1)) raises request_invalid
+--- naming the mistake, rather than a Lua error from deep inside.
+function M.guard_methods(class, what)
+  for name, fn in pairs(class) do
+    if type(fn) == "function" and name:sub(1, 2) ~= "__" then
+      class[name] = function(self, ...)
+        if getmetatable(self) ~= class then
+          invalid(string.format("%s:%s(...) is a method: call it with a colon on a %s", what, name, what))
+        end
+        return fn(self, ...)
+      end
+    end
+  end
+end
+
 --- Checks an optional integer argument within [lo, hi] (hi may be nil).
 function M.check_int(name, v, lo, hi)
   if v == nil then return nil end

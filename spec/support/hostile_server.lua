@@ -19,6 +19,11 @@
 --   /json/<mib>      200 with a body of <mib> MiB: {"request_id":"x","data":[{},{},...]}
 --   /body/<mib>      200 with <mib> MiB of spaces then {} (a plain large body)
 --   /headers         200 echoing the request's header names in data (lowercase)
+--   /hdr_echo        200 with response headers echoing the Authorization value, and one
+--                    holding ESC, CR-less control bytes and a bidi override
+--   /html_echo/<n>   502 HTML page: n bytes of padding, then the Authorization value
+--   /seen            200 with data = how many requests came in proxy form (GET http://...)
+--   any request in proxy form (absolute URL) is counted and answered 200, as a proxy would
 local socket = require "socket"
 
 local server = assert(socket.bind("127.0.0.1", 0))
@@ -28,6 +33,7 @@ io.write("PORT=", port, "\n")
 io.flush()
 
 local conns, timers = {}, {}
+local proxied = 0
 
 local function response(status, reason, headers, body)
   local out = { "HTTP/1.1 ", status, " ", reason, "\r\n" }
@@ -61,7 +67,18 @@ local function answer(c, req)
   local mode, arg = req.path:match("^/([%w_]+)/?([^/]*)")
   local auth = req.headers.authorization or ""
   local send = function(s) c.sock:send(s) end
-  if mode == "stale204" then
+  if req.path:find("^%a+://") then
+    proxied = proxied + 1
+    send(response(200, "OK", { "Content-Type: application/json" }, '{"request_id":"p","data":"via proxy"}'))
+  elseif mode == "seen" then
+    send(response(200, "OK", { "Content-Type: application/json" }, '{"request_id":"s","data":' .. proxied .. "}"))
+  elseif mode == "hdr_echo" then
+    send(response(200, "OK", { "Content-Type: application/json", "X-Echo: " .. auth,
+      "X-Ctl: a\27[31mred\226\128\174rlo\1" }, '{"request_id":"h","data":"ok"}'))
+  elseif mode == "html_echo" then
+    send(response(502, "Bad Gateway", { "Content-Type: text/html" }, "<html><title>"
+      .. string.rep("x", tonumber(arg) or 0) .. " Authorization: " .. auth .. "</title></html>"))
+  elseif mode == "stale204" then
     send("HTTP/1.1 204 No Content\r\n\r\n")
     timers[#timers + 1] = { at = socket.gettime() + 0.1, fn = function()
       c.sock:send(response(200, "OK", { "Content-Type: application/json" },

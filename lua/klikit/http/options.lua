@@ -45,9 +45,12 @@ end
 -- The default transport: libcurl, with the transport options checked.
 local function curl_transport(where, opts, insecure)
   for _, name in ipairs { "ca_file", "proxy", "noproxy", "user_agent" } do
-    if opts[name] ~= nil and (type(opts[name]) ~= "string" or opts[name]:find("%c")) then
-      invalid(where .. ": " .. name .. " must be a string without control characters")
+    if opts[name] ~= nil and (type(opts[name]) ~= "string" or opts[name]:find("%c") or #opts[name] > 4096) then
+      invalid(where .. ": " .. name .. " must be a string without control characters, at most 4096 bytes")
     end
+  end
+  if opts.user_agent and (#opts.user_agent > 256 or opts.user_agent:find("[\128-\255]")) then
+    invalid(where .. ": user_agent must be at most 256 ASCII characters")
   end
   if opts.ca_file then
     local f = io.open(opts.ca_file, "rb")
@@ -57,7 +60,8 @@ local function curl_transport(where, opts, insecure)
   return require("klikit.transport.curl").new {
     ca_file = opts.ca_file, proxy = opts.proxy, max_body_bytes = opts.max_body_bytes,
     insecure_skip_tls_verify = insecure,
-    noproxy = opts.noproxy or "localhost,127.0.0.1,::1", -- loopback never goes through a proxy
+    -- loopback never goes through a proxy (plain http goes through none: request.direct)
+    noproxy = opts.noproxy or "localhost,127.0.0.0/8,::1",
     user_agent = opts.user_agent and ("klikit-lua/" .. core.version .. " " .. opts.user_agent),
   }
 end
@@ -107,6 +111,7 @@ function M.check(where, opts)
     max_json_values = opts.max_json_values or 500000,
     tls_verification_off = insecure or nil,
     allow_insecure_http = boolean(where, opts, "allow_insecure_http"),
+    explicit_proxy = opts.proxy ~= nil or nil,
   }
 end
 

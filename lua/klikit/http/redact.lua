@@ -59,29 +59,44 @@ local ESCAPES = { ["\r"] = "\\r", ["\n"] = "\\n", ["\t"] = "\\t", ["\0"] = "\\0"
 
 local function hex(c) return ESCAPES[c] or string.format("\\x%02X", c:byte()) end
 
--- Code points that reorder, hide or break lines: C1 controls, Arabic letter mark, zero
--- widths and marks (U+200B-200F), line and paragraph separators and bidi embeddings and
--- overrides (U+2028-202E), word joiner to bidi isolates (U+2060-2069), the BOM.
+-- Code points that reorder, hide or break lines: C1 controls, soft hyphen, combining
+-- grapheme joiner, Arabic letter mark, Mongolian vowel separator, zero widths and marks
+-- (U+200B-200F), line and paragraph separators and bidi embeddings and overrides
+-- (U+2028-202E), word joiner to the deprecated format controls (U+2060-206F), variation
+-- selectors (U+FE00-FE0F, U+E0100-E01EF), the BOM, interlinear annotations (U+FFF9-FFFB)
+-- and tag characters (U+E0000-E007F, which can carry hidden ASCII).
 local function codepoint(s)
-  local a, b, c = s:byte(1, 3)
+  local a, b, c, d = s:byte(1, 4)
   local cp
-  if #s == 2 then cp = (a - 0xC0) * 64 + (b - 0x80) else cp = ((a - 0xE0) * 64 + (b - 0x80)) * 64 + (c - 0x80) end
+  if #s == 2 then cp = (a - 0xC0) * 64 + (b - 0x80)
+  elseif #s == 3 then cp = ((a - 0xE0) * 64 + (b - 0x80)) * 64 + (c - 0x80)
+  else cp = (((a - 0xF0) * 64 + (b - 0x80)) * 64 + (c - 0x80)) * 64 + (d - 0x80) end
   return string.format("\\u%04X", cp)
 end
-local UNSAFE = { "\194[\128-\159]", "\216\156", "\226\128[\139-\143]", "\226\128[\168-\174]",
-  "\226\129[\160-\169]", "\239\187\191" }
+local UNSAFE = { "\194[\128-\159]", "\194\173", "\205\143", "\216\156", "\225\160\142", "\226\128[\139-\143]",
+  "\226\128[\168-\174]", "\226\129[\160-\175]", "\239\184[\128-\143]", "\239\187\191", "\239\191[\185-\187]",
+  "\243\160[\128-\129][\128-\191]", "\243\160[\132-\135][\128-\191]" }
 
--- Bytes that are not part of well-formed UTF-8 (a C1 control in Latin-1, say).
+-- Bytes that are not well-formed UTF-8 (RFC 3629): stray continuation bytes, overlong
+-- forms, surrogates, code points past U+10FFFF, truncated sequences.
 local function escape_malformed(text)
   local out, n, i, len = {}, 0, 1, #text
   while i <= len do
     local c = text:byte(i)
-    local need = c < 0x80 and 0 or (c >= 0xC2 and c <= 0xDF and 1) or (c >= 0xE0 and c <= 0xEF and 2)
-      or (c >= 0xF0 and c <= 0xF4 and 3) or nil
+    local need, lo, hi = nil, 0x80, 0xBF -- continuation bytes; lo/hi bound the first one
+    if c < 0x80 then need = 0
+    elseif c >= 0xC2 and c <= 0xDF then need = 1
+    elseif c == 0xE0 then need, lo = 2, 0xA0
+    elseif c == 0xED then need, hi = 2, 0x9F
+    elseif c >= 0xE1 and c <= 0xEF then need = 2
+    elseif c == 0xF0 then need, lo = 3, 0x90
+    elseif c == 0xF4 then need, hi = 3, 0x8F
+    elseif c >= 0xF1 and c <= 0xF3 then need = 3 end
     local ok = need ~= nil
     for k = 1, need or 0 do
       local d = text:byte(i + k)
-      if not d or d < 0x80 or d > 0xBF then ok = false break end
+      local min, max = k == 1 and lo or 0x80, k == 1 and hi or 0xBF
+      if not d or d < min or d > max then ok = false break end
     end
     n = n + 1
     if ok then
@@ -105,10 +120,21 @@ function M.visible(text)
   return text
 end
 
+--- A server-supplied string made safe to keep or show: credentials removed, then cut to
+--- `max` bytes (default MAX_TEXT), then invisible and line-forging characters escaped
+--- (and cut again if the escapes made it much longer).
+function M.safe(text, needles, max)
+  if type(text) ~= "string" then return text end
+  max = max or M.MAX_TEXT
+  local out = M.visible(M.clip(M.scrub(text, needles), max))
+  if #out > max + 32 then out = M.clip(out, max) end
+  return out
+end
+
 --- A server-supplied value made safe to keep in an error: strings scrubbed and clipped,
 -- tables copied to at most MAX_DETAILS values and 8 levels (keys scrubbed too).
 function M.value(v, needles, budget, depth)
-  if type(v) == "string" then return M.clip(M.scrub(v, needles)) end
+  if type(v) == "string" then return M.safe(v, needles) end
   if type(v) ~= "table" then return v end
   budget = budget or { left = M.MAX_DETAILS }
   depth = depth or 1
@@ -120,7 +146,7 @@ function M.value(v, needles, budget, depth)
       break
     end
     budget.left = budget.left - 1
-    out[type(k) == "string" and M.clip(M.scrub(k, needles), 128) or k] = M.value(x, needles, budget, depth + 1)
+    out[type(k) == "string" and M.safe(k, needles, 128) or k] = M.value(x, needles, budget, depth + 1)
   end
   return out
 end

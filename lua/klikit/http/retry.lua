@@ -17,6 +17,8 @@ M.DEFAULTS = {
 }
 
 -- The option names (DEFAULTS cannot list deadline: its default is nil).
+M.MAX_WAIT = 86400 -- a day: the longest wait between attempts (what klikit.core.sleep takes)
+
 local KEYS = { max_attempts = true, base_delay = true, max_delay = true, max_retry_after = true,
   deadline = true }
 
@@ -42,12 +44,13 @@ function M.policy(...)
   end
   util.check_int("retry.max_attempts", out.max_attempts, 1, 100)
   for _, k in ipairs { "base_delay", "max_delay", "max_retry_after" } do
-    if type(out[k]) ~= "number" or not (out[k] >= 0) then -- luacheck: ignore 581 (NaN)
-      errors.invalid("retry." .. k .. " must be a number of seconds >= 0")
+    if type(out[k]) ~= "number" or not (out[k] >= 0 and out[k] <= M.MAX_WAIT) then -- luacheck: ignore 581 (NaN)
+      errors.invalid("retry." .. k .. " must be a number of seconds from 0 to 86400")
     end
   end
-  if out.deadline ~= nil and (type(out.deadline) ~= "number" or not (out.deadline > 0)) then -- luacheck: ignore 581
-    errors.invalid("retry.deadline must be a number of seconds > 0")
+  local deadline = out.deadline
+  if deadline ~= nil and (type(deadline) ~= "number" or not (deadline > 0 and deadline < math.huge)) then
+    errors.invalid("retry.deadline must be a finite number of seconds > 0")
   end
   return out
 end

@@ -44,7 +44,7 @@ function Session:fail(err, method, path)
   local needles = secrets[self] and secrets[self].needles
   err.method, err.path, err.api = method, path, self.api
   for _, k in ipairs { "message", "request_id", "raw_code" } do
-    if type(err[k]) == "string" then err[k] = redact.clip(redact.scrub(err[k], needles)) end
+    if type(err[k]) == "string" then err[k] = redact.safe(err[k], needles) end
   end
   if type(err.details) == "table" then err.details = redact.value(err.details, needles) end
   return err
@@ -69,17 +69,27 @@ end
 -- Hands one line to the logger: redacted, cut, escaped. Without a logger, warnings still go
 -- to stderr; a failing logger is reported there and otherwise ignored.
 function Session:log(level, text)
-  text = errors.visible(redact.clip(self:redact(text), redact.MAX_LINE))
+  text = redact.safe(text, secrets[self] and secrets[self].needles, redact.MAX_LINE)
   if not self.logger then
     if level == "warn" then io.stderr:write("klikit: ", text, "\n") end
     return
   end
   local ok, why = pcall(self.logger, level, text)
-  if not ok then io.stderr:write("klikit: logger failed: ", errors.visible(self:redact(tostring(why))), "\n") end
+  if not ok then io.stderr:write("klikit: logger failed: ", redact.safe(self:redact(tostring(why))), "\n") end
 end
 
 -- One attempt: sends `req` and decodes the answer -> data | nil, err. Fills meta afresh,
 -- so nothing of an earlier attempt is left in it.
+-- Response headers as a caller may see them: credentials removed, length bounded,
+-- invisible and line-forging characters escaped.
+local function clean_headers(self, headers)
+  local out = {}
+  for k, v in pairs(headers or {}) do
+    out[k] = redact.safe(tostring(v), secrets[self] and secrets[self].needles)
+  end
+  return out
+end
+
 local function attempt(self, req, method, path, meta)
   meta.status, meta.headers, meta.elapsed, meta.connects, meta.request_id = nil, nil, nil, nil, nil
   local resp, terr = self.transport:request(req)
@@ -88,10 +98,11 @@ local function attempt(self, req, method, path, meta)
     for line in trace:gmatch("[^\n]+") do self:log("debug", line) end
   end
   if not resp then return nil, self:fail(errors.from_transport(terr), method, path) end
-  meta.status, meta.headers, meta.elapsed, meta.connects = resp.status, resp.headers, resp.elapsed, resp.connects
+  meta.status, meta.headers, meta.elapsed, meta.connects = resp.status, clean_headers(self, resp.headers),
+    resp.elapsed, resp.connects
   local ok, data, request_id = self.codec(resp, self)
   if ok then
-    meta.request_id = redact.clip(self:redact(request_id))
+    meta.request_id = redact.safe(request_id, secrets[self] and secrets[self].needles)
     return data
   end
   local err = data
@@ -133,6 +144,7 @@ local function throttle(self, deadline, attempts, method, path)
       method, path)
   end
   if wait > 0 then self.sleep(wait) end
+  return self:closed_error(method, path)
 end
 
 --- Sends a request, retrying per the retry policy (opts.retry overrides it, false
@@ -149,6 +161,9 @@ function Session:request(method, path, opts)
   local timeout = req.timeout
   local err
   for n = 1, policy.max_attempts do
+    -- closed by a hook, the logger, or another coroutine while this call waited
+    err = self:closed_error(method, path)
+    if err then return nil, err, meta end
     err = throttle(self, deadline, n - 1, method, path)
     if err then return nil, err, meta end
     if deadline then req.timeout = math.max(0.001, math.min(timeout, deadline - self.clock())) end

@@ -35,6 +35,12 @@ function M.check_base_url(url, allow_http, who)
   if type(url) ~= "string" then invalid(who .. ": base_url must be a string, got " .. type(url)) end
   if #url > 2048 then bad(url, "longer than 2048 bytes", who) end
   if url:find("[%c%s\\]") then bad(url, "control characters, spaces or backslashes", who) end
+  if url:find("[\128-\255]") then bad(url, "only ASCII: write a non-ASCII host in its xn-- form", who) end
+  if url:find("[#?%%]") then bad(url, "no query, fragment or percent-encoding", who) end
+  local after_host = url:match("^%a+://[^/]*(/.*)$") or ""
+  if ("/" .. after_host .. "/"):find("/%.%.?/") then bad(url, "no . or .. path segments", who) end
+  local port = url:match("^%a+://[^/]*:(%d+)/?") or url:match("^%a+://[^/]*:(%d+)$")
+  if port and (tonumber(port) < 1 or tonumber(port) > 65535) then bad(url, "a port from 1 to 65535", who) end
   local scheme = url:match("^(%a+)://")
   if not scheme or (scheme:lower() ~= "http" and scheme:lower() ~= "https") then
     bad(url, "it must start with https:// or http://", who)

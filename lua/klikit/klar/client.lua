@@ -157,5 +157,6 @@ function Klar:__tostring()
   return string.format("klikit.klar(%s, version %s)", self.base_url, self.version)
 end
 
+util.guard_methods(Klar, "klar client")
 M.Klar = Klar
 return M

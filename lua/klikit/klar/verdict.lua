@@ -181,7 +181,7 @@ end
 
 --- A message safe to keep in a summary or a state file.
 function M.cleaner(session)
-  return function(text) return redact.clip(session:redact(tostring(text))) end
+  return function(text) return redact.safe(session:redact(tostring(text))) end
 end
 
 return M

@@ -5,6 +5,7 @@
 --   client:orders{...}, client:order(id), ...   -- data, nil, meta | nil, err, meta
 local core = require("klikit.core")
 local errors = require("klikit.errors")
+local util = require("klikit.util")
 local url = require("klikit.http.url")
 local options = require("klikit.http.options")
 local session_mod = require("klikit.http.session")
@@ -85,5 +86,6 @@ function Client:__tostring()
     #k > 6 and (k:sub(1, 4) .. "...") or "...", self.tls_verification_off and ", TLS VERIFICATION OFF" or "")
 end
 
+util.guard_methods(Client, "client")
 M.Client = Client
 return M

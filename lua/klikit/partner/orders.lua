@@ -47,6 +47,14 @@ local function window_query(base, w)
   return q
 end
 
+-- A count as klikit may send it: a non-negative integer, or a string of digits; else nil
+-- (a count of -5, 1.5, "0x10" or 1e400 is no count).
+local function count_value(v)
+  if type(v) == "string" and v:find("^%d+$") and #v <= 15 then v = tonumber(v) end
+  if util.is_integer(v) and v >= 0 then return v end
+  return nil
+end
+
 -- The total of one window: GET /orders/count, or data.total of a one-order page, or (a
 -- server without totals) a walk of the window, counted. -> n, nil, meta | nil, err, meta
 local function count_window(client, q, w)
@@ -54,9 +62,13 @@ local function count_window(client, q, w)
   if not client.count_endpoint_empty then
     local data, err, meta = session:request("GET", "/orders/count", { query = q })
     if err then return nil, err, meta end
-    local n = type(data) == "number" and data
-      or (type(data) == "table" and (tonumber(data.count) or tonumber(data.total)))
+    local n = count_value(data)
+    if type(data) == "table" then n = count_value(data.count) or count_value(data.total) end
     if n then return n, nil, meta end
+    if data ~= nil and (type(data) ~= "table" or data.count ~= nil or data.total ~= nil) then
+      return nil, session:fail(page.shape_error("/orders/count", meta, "the count is not a non-negative integer"),
+        "GET", "/orders/count"), meta
+    end
     client.count_endpoint_empty = true -- answers {} today: skip it for the rest of this client
   end
   local page_q = {}

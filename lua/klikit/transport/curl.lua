@@ -1,5 +1,5 @@
 --- The default transport: klikit.core's libcurl handle behind the transport contract
---   transport:request{ method, url, headers, body, timeout, connect_timeout, verbose }
+--   transport:request{ method, url, headers, body, timeout, connect_timeout, verbose, direct }
 --     -> { status, headers (lowercase names), body, elapsed, connects, trace }
 --     |  nil, { code = network_error|timeout|tls_verify_failed|response_too_large,
 --               message, curl_code, trace }
