@@ -141,6 +141,7 @@ function Klar:status()
   local data, err, meta = self.session:request("GET", "/orders/status")
   if err and err.code == "klar_invalid" then -- a verdict means nothing here
     err.code, err.retryable = "klar_error", false
+    err.message = "Klar answered HTTP " .. tostring(err.status) .. " to GET /orders/status"
   end
   if err then return nil, err, meta end
   if type(data) ~= "table" then
