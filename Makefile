@@ -15,6 +15,9 @@ endif
 LUA_INCDIR   ?= $(patsubst -I%,%,$(filter -I%,$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null)))
 CURL_CFLAGS  ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS    ?= $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+# libcrypto (HMAC-SHA256 for webhook signatures): OpenSSL's, which libcurl's build loads anyway
+CRYPTO_LIBS  ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+LIBS         := $(CURL_LIBS) $(CRYPTO_LIBS)
 CC           ?= cc
 CFLAGS       ?= -O2 -g
 WARN         ?= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -36,16 +39,18 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hid
 # The module never links liblua: the host interpreter provides the Lua API.
 $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test test-every-lua test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps test test-suite test-every-lua test-openresty test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
 	@echo "make            build $(MODULE) for Lua $(LUA_VERSION)"
 	@echo "make deps       apt-get install the Debian packages klikit needs (when missing)"
 	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
-	@echo "make test-every-lua LUA_VERSION=5.1|5.3|5.4|jit   the walk and Klar specs under one Lua"
+	@echo "make test-suite LUA_VERSION=5.1|5.3|5.4|jit   the whole suite under one Lua"
+	@echo "make test-every-lua LUA_VERSION=...   the walk, Klar, webhook and core specs under one Lua"
+	@echo "make test-openresty   the OpenResty group: klikit inside nginx through cosockets"
 	@echo "make test-long  the model-based walk spec over 2,000 more seeds"
 	@echo "make demo       build, start the sandbox, run examples/quickstart.lua and examples/export_to_klar.lua, stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
@@ -67,7 +72,7 @@ install: $(MODULE)
 	done
 	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
 
-DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev pkg-config gcc make \
+DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev libssl-dev pkg-config gcc make \
                 lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 \
                 nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
                 lua-check lua-socket binutils cppcheck clang libclang-rt-14-dev clang-tidy
@@ -84,27 +89,58 @@ deps:
 	else echo "all Debian packages present"; fi
 
 # Everything the suite prints is kept and searched for the test secrets afterwards. The
-# suite runs under Lua $(LUA_VERSION); then the walk and Klar specs run again under every
-# other Lua (5.1, 5.3 and LuaJIT: busted's Debian package runs on each), and the last line
-# sums all.
+# whole suite runs under Lua $(LUA_VERSION) and under LuaJIT (OpenResty's Lua); the walk,
+# Klar, webhook and core specs under Lua 5.1 and 5.3 too (busted's Debian package runs on
+# each: `lua5.1 /usr/bin/busted`, `luajit /usr/bin/busted`); then the OpenResty group.
+# The last line sums all.
 EVERY_LUA_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
-                   spec/klar_mapping_spec.lua spec/klar_client_spec.lua spec/klar_export_spec.lua
-OTHER_LUAS   ?= $(filter-out $(LUA_VERSION),5.1 5.3 jit)
+                   spec/klar_mapping_spec.lua spec/klar_client_spec.lua spec/klar_export_spec.lua \
+                   spec/core_spec.lua spec/errors_spec.lua spec/client_spec.lua spec/webhook_spec.lua \
+                   spec/transport_curl_spec.lua
+# The specs run again with every request through klikit.transport.ngx inside nginx.
+THROUGH_NGX_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
+                     spec/writes_spec.lua spec/retry_spec.lua spec/order_status_spec.lua spec/resume_spec.lua
+FULL_LUAS    ?= $(filter-out $(LUA_VERSION),jit)
+OTHER_LUAS   ?= $(filter-out $(LUA_VERSION),5.1 5.3)
+TEST_LOGS     = $(BUILD)/test-output.log $(foreach v,$(FULL_LUAS),build/$(v)/test-output.log) \
+                $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log) $(BUILD)/test-openresty.log
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(BUSTED_ARGS) \
+	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty $(BUSTED_ARGS) \
 	  2>&1 | tee $(BUILD)/test-output.log || true
+	@for v in $(FULL_LUAS); do \
+	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
+	  echo "== the whole suite under $$v"; \
+	  KLIKIT_BUILD=build/$$v $(MAKE) --no-print-directory LUA_VERSION=$$v test-suite 2>&1 | tee build/$$v/test-output.log; \
+	done; true
 	@for v in $(OTHER_LUAS); do \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-every-lua 2>&1 | tee build/$$v/test-every-lua.log; \
 	done; true
-	@spec/support/check-no-secrets $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log)
-	@spec/support/sum-results $(BUILD)/test-output.log $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log)
+	@$(MAKE) --no-print-directory test-openresty 2>&1 | tee $(BUILD)/test-openresty.log; true
+	@spec/support/check-no-secrets $(TEST_LOGS)
+	@spec/support/sum-results $(TEST_LOGS)
 
-# The walk and Klar specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model seeds, default 200).
+# The whole suite (but the OpenResty group) under Lua $(LUA_VERSION), without the rest of `make test`.
+test-suite: $(MODULE)
+	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty $(BUSTED_ARGS)
+
+# The walk, Klar, webhook and core specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model
+# seeds, default 200).
 test-every-lua: $(MODULE)
-	@echo "== walk and Klar specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
+	@echo "== walk, Klar, webhook and core specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
 	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(EVERY_LUA_SPECS)
+
+# The OpenResty group: nginx with lua-nginx-module and klikit installed for LuaJIT; the
+# transport contract, 20 concurrent calls, a walk under chaos, 100 webhook deliveries and
+# TLS through cosockets; then the walk, write and retry specs with every request through
+# klikit.transport.ngx (the spec process drives, nginx does the I/O).
+test-openresty: $(MODULE)
+	@echo "== OpenResty group (nginx + lua-nginx-module, klikit for LuaJIT)"; failed=0; \
+	KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --tags=openresty spec/openresty_spec.lua || failed=1; \
+	echo "== walk, write and retry specs through klikit.transport.ngx inside nginx"; \
+	KLIKIT_BUILD=$(BUILD) KLIKIT_SPEC_TRANSPORT=ngx WALK_SEEDS=50 $(SPEC_RUN) $(THROUGH_NGX_SPECS) || failed=1; \
+	exit $$failed
 
 # The long run CI adds: the model-based walk spec over 2,000 more seeds.
 test-long: deps
@@ -116,7 +152,7 @@ valgrind: deps
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 WALK_SEEDS=20 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
-	  $(SPEC_RUN) --exclude-tags=rss,timing $(BUSTED_ARGS)
+	  $(SPEC_RUN) --exclude-tags=rss,timing,openresty $(BUSTED_ARGS)
 
 sandbox: deps
 	sandbox/sandboxctl run
@@ -142,10 +178,10 @@ asan: deps
 	@mkdir -p $(ASAN_BUILD)/klikit
 	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  $(WARN) -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) \
-	  -shared -o $(ASAN_BUILD)/klikit/core.so $(SRCS) $(CURL_LIBS)
+	  -shared -o $(ASAN_BUILD)/klikit/core.so $(SRCS) $(LIBS)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  KLIKIT_BUILD=$(ASAN_BUILD) WALK_SEEDS=40 $(SPEC_RUN) --exclude-tags=subprocess,rss \
+	  KLIKIT_BUILD=$(ASAN_BUILD) WALK_SEEDS=40 $(SPEC_RUN) --exclude-tags=subprocess,rss,openresty \
 	  $(BUSTED_ARGS)
 
 # libFuzzer (clang) with ASan+UBSan over the C that reads outside input: envelope
@@ -162,7 +198,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) \
-	  -o $@ $< $(SRCS) $(LUA_LIBS) $(CURL_LIBS) -lm
+	  -o $@ $< $(SRCS) $(LUA_LIBS) $(LIBS) -lm
 
 fuzz: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	@pids=""; for t in $(FUZZ_TARGETS); do \

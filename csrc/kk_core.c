@@ -54,6 +54,7 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
   kk_url_register(L);
   kk_headers_register(L);
   kk_files_register(L);
+  kk_crypto_register(L);
 
   kk_transport_open(L);
   lua_setfield(L, -2, "new_transport");

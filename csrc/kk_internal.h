@@ -101,6 +101,7 @@ void kk_envelope_open(lua_State *L);
 void kk_headers_register(lua_State *L);
 /* Checkpoint files (kk_files.c): write_atomic, lock, isatty. */
 void kk_files_register(lua_State *L);
+void kk_crypto_register(lua_State *L);
 /* Pure helpers: base64 and UUIDv4 strings. */
 void kk_helpers_register(lua_State *L);
 

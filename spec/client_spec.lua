@@ -6,9 +6,9 @@ local core = require "klikit.core"
 local function lua_subprocess(code, env)
   local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
   local cmd = string.format("env -i PATH=/usr/bin:/bin %s LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
-    .. "LUA_CPATH='%s/?.so;;' lua5.4 -e %q 2>&1", env or "", build, code)
+    .. "LUA_CPATH='%s/?.so;;' %s -e %q 2>&1", env or "", build, require("support.interpreter").command, code)
   local p = assert(io.popen(cmd))
-  local out = p:read("a")
+  local out = p:read("*a")
   local ok = p:close()
   return out, ok
 end
@@ -58,12 +58,14 @@ describe("klikit.new", function()
       with("timeout", 0), with("timeout", "30"), with("connect_timeout", -1),
       with("secret_key", "a\r\nX-Evil: 1"), with("partner_key", "a:b"), with("tiemout", 3),
       with("ca_file", "/nonexistent/ca.pem"), with("transport", {}), with("env", "qa"),
+      with("pool_size", 0), with("pool_size", 1.5), with("pool_size", "32"), with("transport", "ngx"),
     } do
       local err = raised(function() klikit.new(bad) end)
       assert.equal("request_invalid", err.code)
       assert.is_nil(tostring(err):find("s3cr3t", 1, true))
     end
     assert.equal("request_invalid", raised(function() klikit.new("k") end).code)
+    assert.truthy(klikit.new(with("pool_size", 64))) -- cosockets' keep-alive pool; libcurl keeps one connection
     -- plain http is fine on loopback, and elsewhere only when asked for by name
     assert.truthy(klikit.new(with("base_url", "http://127.0.0.1:1/v1/partner")))
     assert.truthy(klikit.new(with("base_url", "http://localhost:1/v1/partner")))

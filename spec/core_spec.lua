@@ -39,10 +39,10 @@ describe("klikit.core.decode_envelope", function()
   it("turns integral JSON numbers into Lua integers and keeps fractions", function()
     local _, data = decode(200,
       '{"request_id":"r","data":{"id":71280866,"lat":-8.1121781,"big":1e300,"z":-0.0}}')
-    assert.equal("integer", math.type(data.id))
+    assert.is_true(math.type == nil and data.id == math.floor(data.id) or math.type(data.id) == "integer")
     assert.equal(71280866, data.id)
     assert.equal(-8.1121781, data.lat)
-    assert.equal("float", math.type(data.big)) -- beyond 2^53: left as a float
+    assert.is_true(math.type == nil or math.type(data.big) == "float") -- beyond 2^53: left as a float
   end)
 
   it("drops null members and keeps null array elements as klikit.null", function()

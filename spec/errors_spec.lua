@@ -22,7 +22,8 @@ describe("klikit.errors", function()
       "network_error", "timeout", "tls_verify_failed", "decode_failed", "http_error", "response_too_large",
       "unexpected_shape", "walk_unsorted", "walk_out_of_range", "walk_incomplete", "deadline_exceeded",
       "client_closed", "klar_invalid", "klar_auth", "klar_error", "klar_unmappable", "export_locked",
-      "export_state_invalid",
+      "export_state_invalid", "webhook_headers_missing", "webhook_signature_invalid", "webhook_body_invalid",
+      "webhook_event_unknown",
     }
     for _, code in ipairs(expected) do
       local e = klikit.errors[code]
@@ -262,16 +263,21 @@ describe("a walk that fails", function()
     assert.equal(err, raised)
   end)
 
-  it("raises an uncaught walk error that the Lua 5.4 interpreter prints readably", function()
+  -- (the plain Lua 5.1 interpreter prints any error object as "(error object is not a
+  -- string)"; LuaJIT and 5.2+ call its __tostring)
+  local plain51 = _VERSION == "Lua 5.1" and not rawget(_G, "jit")
+  it("raises an uncaught walk error that the interpreter prints readably", function()
+    if plain51 then return end
     local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
     local script = string.format([[
       local c = require("klikit").new{ partner_key = "pk_test_klikit", secret_key = "wrong",
         base_url = %q }
       for o in c:orders{} do end]], sandbox.base_url)
     local p = assert(io.popen(string.format("LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' "
-      .. "lua5.4 -e %q 2>&1", build, script)))
-    local out = p:read("a")
-    assert.is_nil(p:close())
+      .. "%s -e %q 2>&1", build, require("support.interpreter").command, script)))
+    local out = p:read("*a")
+    local closed = p:close()
+    if _VERSION ~= "Lua 5.1" then assert.is_nil(closed) end -- 5.1 cannot tell the exit status
     assert.truthy(out:find("klikit: auth_invalid_credential", 1, true), out)
     assert.truthy(out:find("HTTP 401", 1, true), out)
     assert.truthy(out:find("request_id %x+"), out)

@@ -8,6 +8,8 @@ package.path = "lua/?.lua;lua/?/init.lua;sandbox/lua/?.lua;spec/?.lua;" .. packa
 local sandbox = require "support.sandbox"
 local busted = require "busted"
 busted.subscribe({ "suite", "end" }, function()
+  local openresty = package.loaded["support.openresty"]
+  if openresty then openresty.stop_shared() end
   sandbox.stop()
   return nil, true
 end)

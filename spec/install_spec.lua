@@ -4,37 +4,42 @@ describe("make install", function()
     local prefix = os.tmpname()
     os.remove(prefix)
     local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
-    local make = string.format("make -s install PREFIX=%s BUILD=%s >/dev/null 2>&1", prefix, build)
-    assert.is_true(os.execute(make) == true)
+    local lua = require "support.interpreter"
+    local version = lua.command == "luajit" and "jit" or lua.abi
+    local make = string.format("make -s install PREFIX=%s BUILD=%s LUA_VERSION=%s >/dev/null 2>&1", prefix, build,
+      version)
+    local ran = os.execute(make)
+    assert.is_true(ran == true or ran == 0)
+    local abi = lua.abi
     local files = {
-      "/lib/lua/5.4/klikit/core.so", "/share/lua/5.4/klikit/init.lua",
-      "/share/lua/5.4/klikit/partner/client.lua", "/share/lua/5.4/klikit/http/session.lua",
-      "/share/lua/5.4/klikit/http/pager.lua", "/share/lua/5.4/klikit/errors.lua",
-      "/share/lua/5.4/klikit/util.lua", "/share/lua/5.4/klikit/transport/curl.lua",
-      "/share/lua/5.4/klikit/klar/init.lua", "/share/lua/5.4/klikit/klar/export.lua",
+      "/lib/lua/" .. abi .. "/klikit/core.so", "/share/lua/" .. abi .. "/klikit/init.lua",
+      "/share/lua/" .. abi .. "/klikit/partner/client.lua", "/share/lua/" .. abi .. "/klikit/http/session.lua",
+      "/share/lua/" .. abi .. "/klikit/transport/ngx.lua", "/share/lua/" .. abi .. "/klikit/webhook/init.lua",
+      "/share/lua/" .. abi .. "/klikit/klar/init.lua", "/share/lua/" .. abi .. "/klikit/klar/export.lua",
     }
     for _, f in ipairs(files) do
       local fh = io.open(prefix .. f, "rb")
       assert.truthy(fh, prefix .. f)
       fh:close()
     end
+    -- the installed tree (and the system's, for lua-cjson) on the paths, from another directory
     local cmd = string.format("cd / && env -i PATH=/usr/bin:/bin "
-      .. "LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;;' "
-      .. "LUA_CPATH='%s/lib/lua/5.4/?.so;;' lua5.4 -e 'local k = require \"klikit\"; "
-      .. "assert(require \"klikit.klar\".export); "
-      .. "print(k.VERSION, package.searchpath(\"klikit.core\", package.cpath))' 2>&1", prefix, prefix, prefix)
+      .. "LUA_PATH='%s/share/lua/%s/?.lua;%s/share/lua/%s/?/init.lua;;' "
+      .. "LUA_CPATH='%s/lib/lua/%s/?.so;;' %s -e 'local k = require \"klikit\"; "
+      .. "assert(require \"klikit.klar\".export and require \"klikit.webhook\".verify); "
+      .. "print(k.VERSION)' 2>&1", prefix, abi, prefix, abi, prefix, abi, lua.command)
     local p = assert(io.popen(cmd))
     local out = p:read("*a")
     p:close()
     os.execute("rm -rf '" .. prefix .. "'")
-    assert.equal("0.1.0\t" .. prefix .. "/lib/lua/5.4/klikit/core.so\n", out)
+    assert.equal("0.1.0\n", out)
   end)
 end)
 
 describe("packaging and docs stay in sync with the code", function()
   local function read(path)
     local fh = assert(io.open(path, "rb"))
-    local s = fh:read("a")
+    local s = fh:read("*a")
     fh:close()
     return s
   end

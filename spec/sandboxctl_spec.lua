@@ -2,13 +2,14 @@
 -- sanitizer abort, an OOM kill) that never ran its own cleanup.
 local function sh(cmd)
   local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
+  local out = p:read("*a")
   p:close()
   return out
 end
 
 local function alive(pid)
-  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+  local ran = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+  return ran == true or ran == 0 -- 5.1 gives the exit status
 end
 
 local function exists(path)

@@ -70,6 +70,15 @@ M.codes = {
     meaning = "another export holds the state file's lock; nothing was changed" },
   export_state_invalid = { status = nil, retryable = false, source = "client",
     meaning = "the export's state file cannot be read or written, or is not an export state" },
+  -- klikit's webhooks (klikit.webhook): what a receiver answers a delivery with
+  webhook_headers_missing = { status = 400, retryable = false, source = "webhook",
+    meaning = "a delivery without x-klikit-signature, x-klikit-event-id or x-klikit-event-type" },
+  webhook_signature_invalid = { status = 401, retryable = false, source = "webhook",
+    meaning = "the x-klikit-signature is not the HMAC-SHA256 of the raw body with the webhook secret" },
+  webhook_body_invalid = { status = 400, retryable = false, source = "webhook",
+    meaning = "a signed delivery whose body is not {brand_id, branch_id, orders: [...]}" },
+  webhook_event_unknown = { status = nil, retryable = false, source = "webhook",
+    meaning = "a signed delivery of an event type this receiver does not know (acknowledged, not processed)" },
   unexpected_shape = { status = nil, retryable = false, source = "client",
     meaning = "a 2xx answer whose data is not shaped as documented (rows not where expected, a row without an id)" },
   walk_unsorted = { status = nil, retryable = false, source = "client",
@@ -84,7 +93,8 @@ M.BY_STATUS = BY_STATUS
 -- Which API sends each code: klikit's own vocabulary, or "any" for what the client makes
 -- up itself (an error object also carries err.api, the client it came from).
 for _, entry in pairs(M.codes) do
-  entry.api = entry.source == "server" and "klikit" or entry.source == "klar" and "klar" or "any"
+  entry.api = (entry.source == "server" or entry.source == "webhook") and "klikit"
+    or entry.source == "klar" and "klar" or "any"
 end
 
 --- The retryable verdict of a code at an HTTP status (429 and 5xx by default; `extra`

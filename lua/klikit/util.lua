@@ -9,6 +9,16 @@ local function is_integer(v)
 end
 M.is_integer = is_integer
 
+-- A failure's meta also reads as its error (meta.code, tostring(meta)): LuaJIT's assert,
+-- given assert(nil, err, meta), raises its last argument, so `assert(client:order(1))`
+-- in OpenResty raises something that still says what went wrong.
+local function finish(a, b, c, ...)
+  if a == nil and errors.is_error(b) and type(c) == "table" and getmetatable(c) == nil then
+    setmetatable(c, { __index = b, __tostring = function() return tostring(b) end })
+  end
+  return a, b, c, ...
+end
+
 --- Wraps every method of `class` (not its metamethods) so that calling one on anything
 --- but an instance (client.order(1) instead of client:order(1)) raises request_invalid
 --- naming the mistake, rather than a Lua error from deep inside.
@@ -19,7 +29,7 @@ function M.guard_methods(class, what)
         if getmetatable(self) ~= class then
           invalid(string.format("%s:%s(...) is a method: call it with a colon on a %s", what, name, what))
         end
-        return fn(self, ...)
+        return finish(fn(self, ...))
       end
     end
   end

@@ -133,6 +133,8 @@ function M.client(overrides)
   M.start()
   local opts = { partner_key = M.partner_key, secret_key = M.secret_key, base_url = M.base_url,
     retry = { max_attempts = 1 } }
+  -- KLIKIT_SPEC_TRANSPORT=ngx: every request through klikit.transport.ngx inside nginx
+  if os.getenv("KLIKIT_SPEC_TRANSPORT") == "ngx" then opts.transport = require("support.ngx_forward").new() end
   for k, v in pairs(overrides or {}) do opts[k] = v end
   return require("klikit").new(opts)
 end
@@ -160,8 +162,8 @@ function M.start_extra(settings)
   return extra
 end
 
---- A loopback port nothing listens on (for connection-refused tests).
-function M.closed_port()
+-- The local TCP ports in use, as a set.
+local function used_ports()
   local used = {}
   for _, f in ipairs { "/proc/net/tcp", "/proc/net/tcp6" } do
     local fh = io.open(f)
@@ -173,6 +175,24 @@ function M.closed_port()
       fh:close()
     end
   end
+  return used
+end
+
+--- `n` loopback ports nothing listens on.
+function M.free_ports(n)
+  local used, out = used_ports(), {}
+  local port = 30000 + math.random(0, 9000)
+  while #out < n do
+    if not used[port] then out[#out + 1] = port end
+    port = port + 1
+  end
+  local unpack = table.unpack or rawget(_G, "unpack") -- 5.1 and LuaJIT
+  return unpack(out)
+end
+
+--- A loopback port nothing listens on (for connection-refused tests).
+function M.closed_port()
+  local used = used_ports()
   for port = 39999, 30000, -1 do
     if not used[port] then return port end
   end
@@ -208,6 +228,15 @@ function M.klar_reset() return control("POST", "klar/reset", {}) end
 
 --- Sets chaos: { rate, kinds, seed, stall_seconds } (rate 0 turns it off).
 function M.chaos(c) return control("POST", "chaos", c or { rate = 0 }) end
+
+--- Makes every API answer (klikit and Klar) `seconds` late; 0 turns it off.
+function M.control_latency(seconds) return control("POST", "latency", { seconds = seconds }) end
+
+--- Queues signed webhook deliveries (see sandbox/lua/klikit_sandbox/webhooks.lua).
+function M.webhooks(spec) return control("POST", "webhooks", spec) end
+
+--- { deliveries = [ { event_id, attempts = [ { status, ms, body } ], done } ], pending }
+function M.webhook_report() return control("GET", "webhooks") end
 
 --- n Klar orders, mapped from sandbox-style klikit orders (generated locally, cached).
 local klar_orders = {}

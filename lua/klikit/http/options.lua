@@ -5,6 +5,7 @@ local errors = require("klikit.errors")
 local util = require("klikit.util")
 local retry = require("klikit.http.retry")
 local ratelimit = require("klikit.http.ratelimit")
+local select_transport = require("klikit.transport.select")
 
 local M = {}
 local invalid = errors.invalid
@@ -13,7 +14,7 @@ local invalid = errors.invalid
 M.KEYS = { timeout = true, connect_timeout = true, ca_file = true, proxy = true, noproxy = true,
   max_body_bytes = true, max_json_values = true, transport = true, user_agent = true, retry = true,
   sleep = true, clock = true, on_request = true, rate_limit = true, insecure_skip_tls_verify = true,
-  logger = true, verbose = true, allow_insecure_http = true }
+  logger = true, verbose = true, allow_insecure_http = true, pool_size = true }
 
 --- The options table of a client constructor `where`: nil reads as {}, a table whose
 --- keys are the session's plus `own` -> opts, settings (from M.check); raises otherwise.
@@ -42,30 +43,6 @@ local function boolean(where, opts, name)
   return v == true
 end
 
--- The default transport: libcurl, with the transport options checked.
-local function curl_transport(where, opts, insecure)
-  for _, name in ipairs { "ca_file", "proxy", "noproxy", "user_agent" } do
-    if opts[name] ~= nil and (type(opts[name]) ~= "string" or opts[name]:find("%c") or #opts[name] > 4096) then
-      invalid(where .. ": " .. name .. " must be a string without control characters, at most 4096 bytes")
-    end
-  end
-  if opts.user_agent and (#opts.user_agent > 256 or opts.user_agent:find("[\128-\255]")) then
-    invalid(where .. ": user_agent must be at most 256 ASCII characters")
-  end
-  if opts.ca_file then
-    local f = io.open(opts.ca_file, "rb")
-    if not f then invalid(where .. ": ca_file " .. opts.ca_file .. " cannot be read") end
-    f:close()
-  end
-  return require("klikit.transport.curl").new {
-    ca_file = opts.ca_file, proxy = opts.proxy, max_body_bytes = opts.max_body_bytes,
-    insecure_skip_tls_verify = insecure,
-    -- loopback never goes through a proxy (plain http goes through none: request.direct)
-    noproxy = opts.noproxy or "localhost,127.0.0.0/8,::1",
-    user_agent = opts.user_agent and ("klikit-lua/" .. core.version .. " " .. opts.user_agent),
-  }
-end
-
 --- Checks the session options of `opts` -> settings for klikit.http.session.new.
 function M.check(where, opts)
   local insecure = boolean(where, opts, "insecure_skip_tls_verify")
@@ -83,25 +60,20 @@ function M.check(where, opts)
     invalid(where .. ": rate_limit must be a number of requests per minute from 0.01 to 1000000, got "
       .. tostring(rate))
   end
-  for name, hi in pairs { max_body_bytes = 4294967295, max_json_values = 1e9 } do
+  for name, hi in pairs { max_body_bytes = 4294967295, max_json_values = 1e9, pool_size = 10000 } do
     local v = opts[name]
     if v ~= nil and not (util.is_integer(v) and v >= 1 and v <= hi) then
       invalid(string.format("%s: %s must be an integer from 1 to %.0f, got %s", where, name, hi, tostring(v)))
     end
   end
-  local transport = opts.transport
-  if transport == nil then
-    transport = curl_transport(where, opts, insecure)
-  elseif (type(transport) ~= "table" and type(transport) ~= "userdata") or type(transport.request) ~= "function" then
-    invalid(where .. ": transport must be an object with a request(self, req) method")
-  end
+  local transport = select_transport.choose(where, opts, insecure)
   local clock = opts.clock or core.monotonic
   return {
     transport = transport,
     timeout = seconds(where, "timeout", opts.timeout, 30),
     connect_timeout = seconds(where, "connect_timeout", opts.connect_timeout, 10),
     retry = retry.policy(opts.retry),
-    sleep = opts.sleep or core.sleep,
+    sleep = opts.sleep or select_transport.sleep,
     clock = clock,
     on_request = opts.on_request,
     logger = opts.logger,

@@ -16,6 +16,7 @@ local menus = require "klikit_sandbox.menus"
 local quirks = require "klikit_sandbox.quirks"
 local churn = require "klikit_sandbox.churn"
 local klar = require "klikit_sandbox.klar"
+local webhooks = require "klikit_sandbox.webhooks"
 
 local M = {}
 local BASE = "/v1/partner"
@@ -66,7 +67,7 @@ local ROUTES = {
 }
 
 local state = { faults = {}, log = {}, log_max = 500, requests = 0, counter = 0,
-  idempotency = {}, writes_applied = 0, chaos = nil, injected = {} }
+  idempotency = {}, writes_applied = 0, chaos = nil, injected = {}, latency = 0 }
 
 function M.init(opts, keep_defaults)
   if not keep_defaults then M.opts = opts end
@@ -273,6 +274,7 @@ local function api(path, dispatch_fn, fault_path)
   local ctx = { method = ngx.req.get_method(), path = path, body = body_data(),
     rid = request_id(), now = ngx.time(), dispatch = dispatch_fn }
   record_request(ctx)
+  if state.latency > 0 then ngx.sleep(state.latency) end -- every answer this late (POST /_sandbox/latency)
   local fault = next_fault(fault_path or path)
   if fault then apply_fault(fault, ctx.rid) end
   local chaos = state.chaos
@@ -319,8 +321,9 @@ local function control(path)
   elseif path == "/_sandbox/reset" and method == "POST" then
     -- { data = true } regenerates the data; { data = { seed, orders, from, to, open,
     -- same_second, bursts, ms } } regenerates it with those settings instead
-    state.faults, state.log, state.chaos = {}, {}, nil
+    state.faults, state.log, state.chaos, state.latency = {}, {}, nil, 0
     klar.reset()
+    webhooks.reset()
     orders.set_arrivals(0)
     quirks.set {}
     churn.clear()
@@ -354,6 +357,18 @@ local function control(path)
     return send(200, json.encode { requests = state.requests, writes_applied = state.writes_applied,
       orders = orders.size(), arrived = orders.arrived(), injected = state.injected,
       transitions = orders.transitions() })
+  elseif path == "/_sandbox/latency" and method == "POST" then
+    state.latency = math.max(0, math.min(tonumber(spec.seconds) or 0, 30))
+    return send(200, json.encode { latency = state.latency })
+  elseif path == "/_sandbox/webhooks" and method == "POST" then
+    local records, by_id = orders.snapshot()
+    local n, why = webhooks.queue(spec, records, by_id)
+    if not n then return send(400, json.encode { error = why }) end
+    return send(200, json.encode { queued = n })
+  elseif path == "/_sandbox/webhooks" and method == "GET" then
+    return send(200, json.encode(webhooks.report()))
+  elseif path == "/_sandbox/webhooks/selftest" then
+    return send(200, json.encode { hmac = webhooks.selftest() })
   elseif path == "/_sandbox/klar" and method == "POST" then
     klar.set_mode(spec)
     return send(200, '{"ok":true}')

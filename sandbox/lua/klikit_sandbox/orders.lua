@@ -24,6 +24,9 @@ end
 
 function M.size() return #state.records end
 
+--- The records (newest first) and the map from id to record, for webhook deliveries.
+function M.snapshot() return state.records, state.by_id end
+
 --- Status changes applied per order id: { ["<id>"] = n } for orders changed at least once.
 function M.transitions()
   local out = {}
