@@ -7,5 +7,6 @@ files["lua"] = { std = "min" }
 -- inside nginx only: the cosocket transport, its selection, and the webhook receiver
 files["lua/klikit/transport"] = { std = "min", read_globals = { "ngx" } }
 files["lua/klikit/webhook"] = { std = "min", globals = { "ngx" } }
+files["lua/klikit/http/runner.lua"] = { std = "min", read_globals = { "ngx" } }
 files["examples/openresty"] = { std = "luajit", globals = { "ngx" } }
 files["spec/support/openresty"] = { std = "luajit", globals = { "ngx" } }

@@ -41,7 +41,7 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test test-suite test-every-lua test-openresty test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps test test-suite test-every-lua test-parallel test-openresty test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
@@ -50,6 +50,7 @@ help:
 	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
 	@echo "make test-suite LUA_VERSION=5.1|5.3|5.4|jit   the whole suite under one Lua"
 	@echo "make test-every-lua LUA_VERSION=...   the walk, Klar, webhook and core specs under one Lua"
+	@echo "make test-parallel    the walk specs with every walk a parallel walk (2 and 8 slices)"
 	@echo "make test-openresty   the OpenResty group: klikit inside nginx through cosockets"
 	@echo "make test-long  the model-based walk spec over 2,000 more seeds"
 	@echo "make demo       build, start the sandbox, run examples/quickstart.lua and examples/export_to_klar.lua, stop it"
@@ -103,7 +104,8 @@ THROUGH_NGX_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_mo
 FULL_LUAS    ?= $(filter-out $(LUA_VERSION),jit)
 OTHER_LUAS   ?= $(filter-out $(LUA_VERSION),5.1 5.3)
 TEST_LOGS     = $(BUILD)/test-output.log $(foreach v,$(FULL_LUAS),build/$(v)/test-output.log) \
-                $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log) $(BUILD)/test-openresty.log
+                $(foreach v,$(OTHER_LUAS),build/$(v)/test-every-lua.log) $(BUILD)/test-parallel.log \
+                $(BUILD)/test-openresty.log
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty $(BUSTED_ARGS) \
@@ -117,6 +119,7 @@ test: deps
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-every-lua 2>&1 | tee build/$$v/test-every-lua.log; \
 	done; true
+	@$(MAKE) --no-print-directory test-parallel 2>&1 | tee $(BUILD)/test-parallel.log; true
 	@$(MAKE) --no-print-directory test-openresty 2>&1 | tee $(BUILD)/test-openresty.log; true
 	@spec/support/check-no-secrets $(TEST_LOGS)
 	@spec/support/sum-results $(TEST_LOGS)
@@ -130,6 +133,15 @@ test-suite: $(MODULE)
 test-every-lua: $(MODULE)
 	@echo "== walk, Klar, webhook and core specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
 	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(EVERY_LUA_SPECS)
+
+# The hostile-server, model-based and resume walk specs again, every walk a parallel walk
+# of 2 and of 8 slices (spec/support/walk.lua reads WALK_CONCURRENCY).
+test-parallel: $(MODULE)
+	@failed=0; for k in 2 8; do \
+	  echo "== walk specs as parallel walks of $$k slices"; \
+	  KLIKIT_BUILD=$(BUILD) WALK_CONCURRENCY=$$k WALK_SEEDS=100 $(SPEC_RUN) spec/walk_servers_spec.lua \
+	    spec/walk_model_spec.lua spec/resume_spec.lua || failed=1; \
+	done; exit $$failed
 
 # The OpenResty group: nginx with lua-nginx-module and klikit installed for LuaJIT; the
 # transport contract, 20 concurrent calls, a walk under chaos, 100 webhook deliveries and

@@ -85,6 +85,28 @@ describe("klikit inside OpenResty #openresty", function()
     assert.is_nil(bad, bad)
     print(string.format("\n  OpenResty walk: %d orders in %d requests under chaos", #out.ids, out.requests))
   end)
+
+  it("walks in 8 light threads at once: exactly once under chaos and arrivals, and faster", function()
+    local params = { from = "2025-11-01T00:00:00Z", to = "2026-11-01T00:00:00Z" }
+    local want = walk.truth(params)
+    sandbox.churn { arrive = 1, mode = "inside", seed = 9, limit = 40, from = params.from, to = params.to }
+    sandbox.chaos { rate = 0.1, kinds = { "429", "502", "503html", "reset", "truncate" }, seed = 4 }
+    local url = server.url .. "/walk?from=" .. params.from .. "&to=" .. params.to .. "&size=50"
+    local out = get(url .. "&concurrency=8")
+    sandbox.chaos { rate = 0 }
+    assert.is_nil(out.code, tostring(out.code) .. ": " .. tostring(out.message))
+    local bad = walk.exactly_once(out.ids, want, sandbox.churned().touched)
+    assert.is_nil(bad, bad)
+    sandbox.reset { data = true }
+    sandbox.control_latency(0.05)
+    local one = get(url)
+    local eight = get(url .. "&concurrency=8")
+    sandbox.control_latency(0)
+    assert.same(one.ids, eight.ids)
+    print(string.format("\n  OpenResty walk at 50 ms a request: %.2f s in %d requests; concurrency 8: %.2f s in %d",
+      one.elapsed, one.requests, eight.elapsed, eight.requests))
+    assert.is_true(eight.elapsed < one.elapsed * 0.4, eight.elapsed .. " s vs " .. one.elapsed .. " s")
+  end)
 end)
 
 describe("klikit.webhook.handler inside OpenResty (2 workers) #openresty", function()

@@ -3,8 +3,16 @@ local sandbox = require "support.sandbox"
 
 local M = {}
 
+-- WALK_CONCURRENCY=K: every walk of the walk specs runs as a parallel walk of K slices.
+local concurrency = tonumber(os.getenv("WALK_CONCURRENCY") or "")
+
 --- Walks client:orders(params) to the end or the first error: ids, err, pager, orders.
 function M.run(client, params)
+  if concurrency and type(params) == "table" then
+    local p = { concurrency = concurrency }
+    for k, v in pairs(params) do p[k] = v end
+    params = p
+  end
   local pager = client:orders(params)
   local ids, orders = {}, {}
   while true do

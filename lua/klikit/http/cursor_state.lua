@@ -43,6 +43,7 @@ function M.capture(walk)
     skip = list(walk.span.union, walk.span.skip) }
   return {
     style = "time_cursor", query = walk.query, keys = walk.keys, field = walk.field, range = walk.range,
+    fields = walk.fields,
     size = walk.ctx.size, span_size = walk.span_ctx.size, windows = windows,
     upper = walk.upper, upper_wire = walk.upper_wire, recent = recent(walk.recent), unparsed = list(walk.unparsed),
     learned = { walk.ctx.s_eff, walk.ctx.most, walk.span_ctx.s_eff, walk.span_ctx.most }, span = span,
@@ -55,7 +56,8 @@ local function valid(state)
     or type(state.range) ~= "table" or type(state.size) ~= "number" or type(state.span_size) ~= "number"
     or type(state.windows) ~= "table" or type(state.recent) ~= "table" or type(state.unparsed) ~= "table"
     or not optional(state.upper, "number") or not optional(state.upper_wire, "string")
-    or not optional(state.learned, "table") or not optional(state.span, "table") then
+    or not optional(state.learned, "table") or not optional(state.span, "table")
+    or not optional(state.fields, "table") then
     return false
   end
   for _, w in ipairs(state.windows) do
@@ -76,7 +78,7 @@ end
 function M.options(state)
   if not valid(state) then errors.invalid("resume: not a time_cursor pager state") end
   return { query = state.query, keys = state.keys, field = state.field, range = state.range, size = state.size,
-    span_size = state.span_size, windows = state.windows }
+    span_size = state.span_size, windows = state.windows, fields = state.fields }
 end
 
 --- Puts the saved cursor into a walk made from M.options(state).

@@ -78,8 +78,8 @@ end
 --- Fetches one page: page | nil, err where page = { rows, n, ids (list), total, size, meta }.
 -- Every row must be an object with an id: a row that cannot be told apart from the
 -- others cannot be yielded exactly once.
-function M.fetch(session, path, query, keys)
-  local data, err, meta = session:request("GET", path, { query = query })
+function M.fetch(session, path, query, keys, projection)
+  local data, err, meta = session:request("GET", path, { query = query, projection = projection })
   if err then return nil, err end
   local rows, info = M.rows(data, keys)
   if not rows then return nil, session:fail(M.shape_error(path, meta, info), "GET", path) end

@@ -25,8 +25,10 @@ local RESUMABLE = { page_number = page_number, time_cursor = time_cursor }
 --- session, path, walk: an object with step() -> items, done | nil, err (one request a
 --- step), tally.requests, and state() for resumable styles.
 function M.new(session, path, walk)
+  -- strip: fields a projected walk read for itself that the caller did not ask for
   return setmetatable({ session = session, path = path, walk = walk, items = {}, ids = {}, count = 0,
-    index = 1, done = false, pages = 0, yielded = 0, skip = {} }, Pager)
+    index = 1, done = false, pages = 0, yielded = 0, skip = {},
+    strip = walk.projection and #walk.projection.strip > 0 and walk.projection.strip or nil }, Pager)
 end
 
 --- One request whose rows come from extract(data, meta) -> list | nil, err.
@@ -49,20 +51,42 @@ function M.page_number(session, path, opts)
   return M.new(session, path, page_number.new(session, path, opts))
 end
 
---- The time cursor. opts: see klikit.http.time_cursor.new.
+--- concurrency: nil or an integer 1..32 (raises request_invalid otherwise).
+function M.check_concurrency(k)
+  if k ~= nil and not (type(k) == "number" and k == math.floor(k) and k >= 1 and k <= M.MAX_CONCURRENCY) then
+    require("klikit.errors").invalid("concurrency must be an integer from 1 to " .. M.MAX_CONCURRENCY
+      .. ", got " .. tostring(k))
+  end
+  return k
+end
+M.MAX_CONCURRENCY = 32
+
+-- A time_cursor walk, over `concurrency` slices at once when more than one.
+local function cursor_walk(walk, concurrency)
+  if not concurrency or concurrency < 2 then return walk end
+  local runner = require("klikit.http.runner")
+  return require("klikit.http.parallel_walk").new(walk, concurrency, runner.new)
+end
+
+--- The time cursor. opts: see klikit.http.time_cursor.new, plus concurrency.
 function M.time_cursor(session, path, opts)
-  return M.new(session, path, time_cursor.new(session, path, opts))
+  return M.new(session, path, cursor_walk(time_cursor.new(session, path, opts), opts.concurrency))
 end
 
 --- A pager that continues from `state` (from pager:state()). Raises request_invalid on a
 --- table that is not such a state.
-function M.resume(session, path, state)
+function M.resume(session, path, state, concurrency)
   local style = type(state) == "table" and type(state.walk) == "table" and RESUMABLE[state.walk.style]
-  if not style or type(state.skip) ~= "table" then
+  if not style or type(state.skip) ~= "table" or (state.walk.skip_more ~= nil and type(state.walk.skip_more) ~= "table")
+  then
     require("klikit.errors").invalid("resume: not a pager state (take it from pager:state())")
   end
-  local pager = M.new(session, path, style.resume(session, path, state.walk))
+  local walk = style.resume(session, path, state.walk)
+  if style == time_cursor then walk = cursor_walk(walk, concurrency) end
+  local pager = M.new(session, path, walk)
   for _, id in ipairs(state.skip) do pager.skip[id] = true end
+  -- rows a parallel walk's later slices must skip (their time unreadable where first seen)
+  for _, id in ipairs(state.walk.skip_more or {}) do pager.skip[tostring(id)] = true end
   pager.yielded = tonumber(state.yielded) or 0
   return pager
 end
@@ -96,6 +120,9 @@ function Pager:next()
   end
   local item = self.items[self.index]
   self.items[self.index] = nil -- drop references as we go
+  if self.strip and type(item) == "table" then
+    for _, name in ipairs(self.strip) do item[name] = nil end
+  end
   self.index = self.index + 1
   self.yielded = self.yielded + 1
   return item

@@ -150,7 +150,7 @@ function Passes:probe_step()
   local s = #first
   local half = math.floor(s / 2)
   if half >= 1 then q.page, q.size = math.floor(s / half) + 1, half else q.page, q.size = 1, 2 end
-  local pg, err = page_mod.fetch(self.session, self.path, q, self.keys)
+  local pg, err = page_mod.fetch(self.session, self.path, q, self.keys, self.projection)
   self.ctx.tally.requests, self.requests = self.ctx.tally.requests + 1, self.requests + 1
   if not pg then return nil, err end
   local ignored
@@ -205,7 +205,7 @@ function Passes:step(given)
     local q = {}
     for k, v in pairs(self.query) do q[k] = v end
     q.page, q.size = self.page, self.ctx.size
-    pg, err = page_mod.fetch(self.session, self.path, q, self.keys)
+    pg, err = page_mod.fetch(self.session, self.path, q, self.keys, self.projection)
     self.ctx.tally.requests, self.requests = self.ctx.tally.requests + 1, self.requests + 1
     if not pg then return nil, err end
     if self.check then

@@ -12,8 +12,9 @@ local M = {}
 local invalid = errors.invalid
 
 M.METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true }
+-- projection: what klikit.http.fields.compile made (list reads decode only those fields)
 local CALL_KEYS = { query = true, body = true, headers = true, timeout = true, connect_timeout = true,
-  idempotency_key = true, retry = true }
+  idempotency_key = true, retry = true, projection = true }
 
 -- The credentials are the session's to set, whatever the caller passes; the rest of the
 -- rules (token names, no control characters but tab, no framing or hop-by-hop headers,

@@ -90,7 +90,7 @@ local function clean_headers(self, headers)
   return out
 end
 
-local function attempt(self, req, method, path, meta)
+local function attempt(self, req, method, path, meta, projection)
   meta.status, meta.headers, meta.elapsed, meta.connects, meta.request_id = nil, nil, nil, nil, nil
   local resp, terr = self.transport:request(req)
   local trace = resp and resp.trace or type(terr) == "table" and terr.trace
@@ -100,7 +100,7 @@ local function attempt(self, req, method, path, meta)
   if not resp then return nil, self:fail(errors.from_transport(terr), method, path) end
   meta.status, meta.headers, meta.elapsed, meta.connects = resp.status, clean_headers(self, resp.headers),
     resp.elapsed, resp.connects
-  local ok, data, request_id = self.codec(resp, self)
+  local ok, data, request_id = self.codec(resp, self, projection)
   if ok then
     meta.request_id = redact.safe(request_id, secrets[self] and secrets[self].needles)
     return data
@@ -134,8 +134,18 @@ end
 
 -- Waits for the rate limiter; nil, or the deadline_exceeded error when the wait would
 -- pass the deadline (then nothing is sent and the token is given back).
-local function throttle(self, deadline, attempts, method, path)
-  if not self.limiter then return nil end
+local function throttle(self, deadline, attempts, method, path, call)
+  -- a Retry-After another call of this session obeys holds this one too (parallel walks)
+  local pause = (self.paused_until or 0) - self.clock()
+  if pause > 0 and self.paused_by ~= call then
+    if deadline and self.clock() + pause > deadline then
+      return self:fail(errors.new { code = "deadline_exceeded", attempts = attempts, message = string.format(
+        "the server asked this client to wait %.1f s (Retry-After), past this call's deadline", pause) },
+        method, path)
+    end
+    self.sleep(pause)
+  end
+  if not self.limiter then return self:closed_error(method, path) end
   local wait = self.limiter:take()
   if wait > 0 and deadline and self.clock() + wait > deadline then
     self.limiter:refund()
@@ -164,13 +174,13 @@ function Session:request(method, path, opts)
     -- closed by a hook, the logger, or another coroutine while this call waited
     err = self:closed_error(method, path)
     if err then return nil, err, meta end
-    err = throttle(self, deadline, n - 1, method, path)
+    err = throttle(self, deadline, n - 1, method, path, meta)
     if err then return nil, err, meta end
     if deadline then req.timeout = math.max(0.001, math.min(timeout, deadline - self.clock())) end
     meta.attempts = n
     local t0 = self.clock()
     local data
-    data, err = attempt(self, req, method, path, meta)
+    data, err = attempt(self, req, method, path, meta, opts and opts.projection)
     report(self, { method = method, path = path, attempt = n, status = meta.status,
       code = err and err.code, request_id = meta.request_id, elapsed = self.clock() - t0 })
     if not err then return data, nil, meta end
@@ -179,6 +189,9 @@ function Session:request(method, path, opts)
     if err.retry_after and err.retry_after > policy.max_retry_after then break end
     local wait = retry.delay(policy, n, err, math.random)
     if deadline and self.clock() + wait >= deadline then break end
+    if err.retry_after and self.clock() + wait > (self.paused_until or 0) then
+      self.paused_until, self.paused_by = self.clock() + wait, meta
+    end
     if self.logger then
       self:log("info", string.format("%s %s: retrying in %.2f s after %s (attempt %d of %d)", method, path,
         wait, err.code, n, policy.max_attempts))

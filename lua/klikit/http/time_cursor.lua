@@ -53,10 +53,11 @@ Walk.__index = Walk
 
 --- opts: query (filters, without the range), size, windows (from M.windows), keys (list
 --- keys), field (the time field), range ({ from param, to param }), span_size (the
---- largest page the server allows).
+--- largest page the server allows), fields (a projection: klikit.http.fields).
 function M.new(session, path, opts)
   local self = setmetatable({ session = session, path = path, query = opts.query, windows = opts.windows,
-    keys = opts.keys, field = opts.field, range = opts.range }, Walk)
+    keys = opts.keys, field = opts.field, range = opts.range, fields = opts.fields,
+    projection = opts.fields and require("klikit.http.fields").compile(opts.fields, { "id", opts.field }) }, Walk)
   self.tally = { requests = 0 }
   self.ctx = { size = opts.size, s_eff = opts.size, most = 0, tally = self.tally }
   -- spans page with the largest size the server allows: the fewer pages, the fewer chances
@@ -133,6 +134,7 @@ function Walk:start_span(lo, skip, pg, probe)
   local upper, span = self.upper, nil
   span = passes.new {
     session = self.session, path = self.path, query = q, keys = self.keys, ctx = self.span_ctx, skip = skip,
+    projection = self.projection,
     what = "rows in [" .. (q[from] or "-") .. ", " .. (q[to] or "-") .. ")",
     check = function(p)
       local times, x = self:check(p, lo, upper)
@@ -205,7 +207,7 @@ function Walk:step()
   for k, v in pairs(self.query) do q[k] = v end
   q[self.range[1]], q[self.range[2]] = wire(w.from, w.from_wire), wire(self.upper, self.upper_wire)
   q.page, q.size = 1, self.ctx.size
-  local pg, err = page_mod.fetch(self.session, self.path, q, self.keys)
+  local pg, err = page_mod.fetch(self.session, self.path, q, self.keys, self.projection)
   self.tally.requests = self.tally.requests + 1
   if not pg then return nil, err end
   local times
@@ -213,6 +215,8 @@ function Walk:step()
   if not times then return nil, err end
 
   local ctx, n = self.ctx, pg.n
+  -- rows left below this page, as the server counts them (a parallel walk splits on it)
+  self.left, self.last_full = pg.total and math.max(0, pg.total - n) or nil, n >= ctx.s_eff
   if pg.size and pg.size < ctx.s_eff then ctx.s_eff = pg.size end
   local more = pg.total ~= nil and pg.total > n
   if n > 0 and n < ctx.s_eff and more then ctx.s_eff = n end -- a clamp the server did not echo

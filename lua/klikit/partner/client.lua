@@ -29,8 +29,9 @@ end
 for name, method in pairs(endpoints.methods(M.ROWS)) do Client[name] = method end
 
 --- klikit's envelope: {request_id, data} or {request_id, error{code, message, details}}.
-local function envelope(resp, session)
-  local ok, data, request_id = core.decode_envelope(resp.status, resp.body, session.max_json_values)
+local function envelope(resp, session, projection)
+  local ok, data, request_id = core.decode_envelope(resp.status, resp.body, session.max_json_values,
+    projection and projection.projection)
   if ok then return true, data, request_id end
   return false, errors.from_envelope(data)
 end

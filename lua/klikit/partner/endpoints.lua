@@ -127,10 +127,13 @@ local function pager_method(row)
     if closed then return nil, closed, {} end
     local p, err = session:checked("GET", row.path, function()
       if type(params) == "table" and params.resume ~= nil then
-        if next(params, nil) ~= "resume" or next(params, "resume") ~= nil then
-          invalid(row.name .. ": resume continues a walk with its own parameters; pass resume alone")
+        for k in pairs(params) do
+          if k ~= "resume" and k ~= "concurrency" then
+            invalid(row.name .. ": resume continues a walk with its own parameters; pass resume alone "
+              .. "(and concurrency, if wanted)")
+          end
         end
-        return pager.resume(session, row.path, params.resume)
+        return pager.resume(session, row.path, params.resume, pager.check_concurrency(params.concurrency))
       end
       return pager[row.pager.style](session, row.path, row.pager.opts(params, session))
     end)

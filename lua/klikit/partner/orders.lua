@@ -34,9 +34,18 @@ function M.filters(what, params, extra)
   return q, time_cursor.windows(from_t, to_t, os.time(), from_wire, to_wire), params
 end
 
-local function walk_opts(query, windows, size)
+local function walk_opts(query, windows, size, concurrency, fields)
   return { query = query, windows = windows, size = size, keys = M.KEYS, field = "created_at",
-    range = { "from", "to" }, span_size = 100 }
+    range = { "from", "to" }, span_size = 100, concurrency = concurrency, fields = fields }
+end
+
+-- A copy of the caller's list of fields, checked (raises request_invalid).
+local function field_list(list)
+  if list == nil then return nil end
+  require("klikit.http.fields").compile(list)
+  local copy = {}
+  for i, name in ipairs(list) do copy[i] = name end
+  return copy
 end
 
 local function window_query(base, w)
@@ -85,6 +94,11 @@ local function count_window(client, q, w)
   return #all, nil, pg.meta
 end
 
+local function count_filters(params)
+  local q, windows, p = M.filters("count_orders", params, { concurrency = true })
+  return q, windows, pager.check_concurrency(p.concurrency) or 1
+end
+
 -- n, nil, meta: the sum over the 90-day windows of the range. GET /orders/count answers
 -- `data: {}` today; then each window is counted with GET /orders?size=1 (data.total), as
 -- klikit advises.
@@ -92,12 +106,28 @@ local function count_orders(client, params)
   local session = client.session
   local closed = session:closed_error("GET", "/orders/count")
   if closed then return nil, closed, {} end
-  local q, windows = session:checked("GET", "/orders/count", M.filters, "count_orders", params)
+  local q, windows, k = session:checked("GET", "/orders/count", count_filters, params)
   if not q then return nil, windows, {} end
+  -- the windows are counted K at a time (each by its own task when K > 1)
+  local counts, next_window = {}, 1
+  local function worker()
+    while next_window <= #windows do
+      local i = next_window
+      next_window = i + 1
+      counts[i] = { count_window(client, window_query(q, windows[i]), windows[i]) }
+    end
+  end
+  if k > 1 and #windows > 1 then
+    local runner = require("klikit.http.runner").new()
+    for _ = 1, math.min(k, #windows) do runner:spawn(worker) end
+    runner:wait(function() return false end)
+  else
+    worker()
+  end
   local sum, meta = 0, {}
-  for _, w in ipairs(windows) do
+  for i = 1, #windows do
     local n, err
-    n, err, meta = count_window(client, window_query(q, w), w)
+    n, err, meta = counts[i][1], counts[i][2], counts[i][3] or {}
     if not n then return nil, err, meta end
     sum = sum + n
   end
@@ -126,8 +156,9 @@ M.rows = {
   -- for order in assert(client:orders{ from, to, status, provider_id, branch_id, size }) do
   -- every order of [from, to) exactly once, newest first (klikit.http.time_cursor)
   { name = "orders", path = "/orders", pager = { style = "time_cursor", opts = function(params)
-    local q, windows, p = M.filters("orders", params, { size = true })
-    return walk_opts(q, windows, util.check_int("size", p.size, 1, 100) or 100)
+    local q, windows, p = M.filters("orders", params, { size = true, concurrency = true, fields = true })
+    return walk_opts(q, windows, util.check_int("size", p.size, 1, 100) or 100,
+      pager.check_concurrency(p.concurrency), field_list(p.fields))
   end } },
   { name = "count_orders", path = "/orders/count", call = count_orders },
   { name = "order", method = "GET", path = "/orders/{id}", id = "order id", shape = "object" },

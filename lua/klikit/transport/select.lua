@@ -99,10 +99,12 @@ function M.choose(where, opts, insecure)
   return t
 end
 
---- The default sleep: ngx.sleep where nginx can yield (the worker goes on serving), else
---- klikit.core's.
+--- The default sleep: ngx.sleep where nginx can yield (the worker goes on serving), the
+--- runner's inside a parallel walk's task (the other tasks go on), else klikit.core's.
 function M.sleep(seconds)
   if inside_nginx() and ngx_transport.available() then return ngx.sleep(seconds) end
+  local r = require("klikit.http.runner").current() -- a parallel walk's task: the others go on
+  if r then return r:sleep(seconds) end
   return core.sleep(seconds)
 end
 

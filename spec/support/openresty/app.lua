@@ -2,7 +2,7 @@
 -- user would, its clients kept per worker, every call through cosockets unless a request
 -- asks for transport=curl.
 --   GET  /call?id=N[&transport=curl]   one klikit call (client:order)   -> { ok, code, elapsed }
---   GET  /walk?from=&to=&size=         a whole walk inside nginx          -> { ids, code, message }
+--   GET  /walk?from=&to=&size=&concurrency=  a whole walk inside nginx  -> { ids, requests, elapsed | code, message }
 --   POST /transport {opts, req}        one request through klikit.transport.ngx (the shared
 --                                      transport contract runs through this) -> { resp | err | raised }
 --   GET  /tls?base_url=...             one call to an HTTPS sandbox       -> { status, code }
@@ -55,7 +55,9 @@ end
 
 function handlers.walk(args)
   local ids = {}
-  local pager, err = client():orders { from = args.from, to = args.to, size = tonumber(args.size) }
+  local t0 = ngx.now()
+  local pager, err = client():orders { from = args.from, to = args.to, size = tonumber(args.size),
+    concurrency = tonumber(args.concurrency) }
   if not pager then return reply(200, { code = err.code, message = err.message }) end
   while true do
     local order, werr = pager:next()
@@ -63,7 +65,8 @@ function handlers.walk(args)
     if not order then break end
     ids[#ids + 1] = tostring(order.id)
   end
-  return reply(200, { ids = ids, requests = pager.pages })
+  ngx.update_time()
+  return reply(200, { ids = ids, requests = pager.pages, elapsed = ngx.now() - t0 })
 end
 
 function handlers.transport()
