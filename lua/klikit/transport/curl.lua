@@ -12,21 +12,38 @@ local M = {}
 local Transport = {}
 Transport.__index = Transport
 
+-- The core options of each transport, for new_handle; kept off the object (keyed weakly)
+-- since a proxy URL may carry credentials.
+local settings_of = setmetatable({}, { __mode = "k" })
+
+local function settings(opts)
+  return { user_agent = opts.user_agent, ca_file = opts.ca_file, proxy = opts.proxy,
+    noproxy = opts.noproxy, max_body_bytes = opts.max_body_bytes,
+    insecure_skip_tls_verify = opts.insecure_skip_tls_verify }
+end
+
 function M.new(opts)
-  opts = opts or {}
-  return setmetatable({
-    handle = core.new_transport {
-      user_agent = opts.user_agent, ca_file = opts.ca_file, proxy = opts.proxy,
-      noproxy = opts.noproxy, max_body_bytes = opts.max_body_bytes,
-      insecure_skip_tls_verify = opts.insecure_skip_tls_verify,
-    },
-  }, Transport)
+  local s = settings(opts or {})
+  local self = setmetatable({ handle = core.new_transport(s) }, Transport)
+  settings_of[self] = s
+  return self
+end
+
+--- One request on a klikit.core handle, answered as this transport answers.
+function M.call(handle, req)
+  local resp, code, message, curl_code, trace = handle:request(req)
+  if resp then return resp end
+  return nil, { code = code, message = message, curl_code = curl_code, trace = trace }
 end
 
 function Transport:request(req)
-  local resp, code, message, curl_code, trace = self.handle:request(req)
-  if resp then return resp end
-  return nil, { code = code, message = message, curl_code = curl_code, trace = trace }
+  return M.call(self.handle, req)
+end
+
+--- A new klikit.core handle with this transport's settings: klikit.transport.multi runs
+--- concurrent requests of one transport on handles of its own.
+function Transport:new_handle()
+  return core.new_transport(settings_of[self])
 end
 
 function Transport:close()
