@@ -97,7 +97,7 @@ deps:
 EVERY_LUA_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
                    spec/klar_mapping_spec.lua spec/klar_client_spec.lua spec/klar_export_spec.lua \
                    spec/core_spec.lua spec/errors_spec.lua spec/client_spec.lua spec/webhook_spec.lua \
-                   spec/transport_curl_spec.lua
+                   spec/transport_curl_spec.lua spec/parallel_walk_spec.lua spec/multi_spec.lua
 # The specs run again with every request through klikit.transport.ngx inside nginx.
 THROUGH_NGX_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
                      spec/writes_spec.lua spec/retry_spec.lua spec/order_status_spec.lua spec/resume_spec.lua

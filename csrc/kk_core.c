@@ -58,6 +58,8 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
 
   kk_transport_open(L);
   lua_setfield(L, -2, "new_transport");
+  kk_multi_open(L);
+  lua_setfield(L, -2, "new_multi");
 
   push_private_decoder(L);
   kk_json_open(L);

@@ -53,13 +53,27 @@ int kk_url_parse(const char *url, size_t len, kk_url_cb cb, void *ud);
 /* Adds `url_parts` to the module table on top of the stack. */
 void kk_url_register(lua_State *L);
 
-/* A libcurl transport (kk_transport.c) and one transfer on it (kk_transfer.c). */
+/* A libcurl transport (kk_transport.c) and one transfer on it (kk_transfer.c). The
+ * transfer's own allocations live on the transport, so a Lua error anywhere between setup
+ * and result leaks nothing: the next setup or close frees what is left. */
 typedef struct {
+  struct curl_slist *headers;
+  int verbose;
+  int direct;   /* request.direct: never through a proxy */
+  int in_multi; /* on a multi's connections, not the handle's own cache */
+} kk_transfer;
+
+typedef struct kk_multi kk_multi;
+
+#define KK_TRANSPORT_MT "klikit.core.transport"
+
+typedef struct kk_transport {
   CURL *curl;
   char errbuf[CURL_ERROR_SIZE];
   kk_buf body;
   kk_buf head;
   kk_trace trace; /* filled only for requests with verbose = true */
+  kk_transfer xfer;
   size_t max_body;
   int overflow;            /* set by a callback that refused data over a cap */
   curl_socket_t last_sock; /* the connection the last transfer left in libcurl's cache */
@@ -68,21 +82,66 @@ typedef struct {
   char *proxy;   /* NULL: libcurl's default (environment) */
   char *noproxy; /* NULL: libcurl's default */
   int insecure;  /* TLS verification off: only from the explicit insecure_skip_tls_verify */
+  /* kk_multi.c: the multi this transport's transfer is in (NULL: none), its place in that
+   * multi's list, the registry ref that keeps the userdata alive meanwhile, and whether it
+   * was closed in flight (then the next perform reports it failed) */
+  kk_multi *multi;
+  struct kk_transport *mprev, *mnext;
+  int mref;
+  int cancelled;
+  int stray;       /* 1: aborted over stray bytes on its connection, to restart; 2: restarted */
+  unsigned serial; /* counts the transport's multi transfers (which sockets are its own) */
 } kk_transport;
 
+/* What a finished transfer left in libcurl, read before the handle leaves a multi. */
 typedef struct {
-  struct curl_slist *headers;
-  int verbose;
-  int direct; /* request.direct: never through a proxy */
-} kk_transfer;
+  CURLcode rc;
+  long status;
+  long connects;
+  curl_off_t total_us;
+} kk_outcome;
 
+/* The open transport at index idx; raises if it is not one or is closed. */
+kk_transport *kk_check_transport(lua_State *L, int idx);
 /* Reads the request table at index req and sets every option of t's handle; raises on bad
- * input before allocating anything that would leak. */
-void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x);
-CURLcode kk_transfer_perform(kk_transport *t);
+ * input before allocating anything that would leak. in_multi: for a multi (kk_multi.c),
+ * whose connections are shared and checked there, not in the handle's own cache. */
+void kk_transfer_setup(lua_State *L, kk_transport *t, int req, int in_multi);
+/* After the transfer: reads libcurl's info and frees the request's allocations (no Lua). */
+void kk_transfer_finish(kk_transport *t, CURLcode rc, kk_outcome *o);
 /* Pushes { status, headers, body, elapsed, connects, trace } or nil, code, message,
- * curl_code, trace; frees the transfer's allocations. Returns the number of values. */
-int kk_transfer_result(lua_State *L, kk_transport *t, kk_transfer *x, CURLcode rc);
+ * curl_code, trace; releases the buffers. Returns the number of values. */
+int kk_transfer_push(lua_State *L, kk_transport *t, const kk_outcome *o);
+/* Frees what a transfer that will not finish (closed, removed) allocated. */
+void kk_transfer_discard(kk_transport *t);
+
+/* A multi (kk_multi.c), and the sockets libcurl opened for its transfers (kk_stray.c). */
+#define KK_MAX_SOCKS 128
+
+/* A socket libcurl opened for one of the multi's transfers, and for which one. */
+typedef struct {
+  curl_socket_t fd;
+  const kk_transport *owner; /* compared, never followed */
+  unsigned serial;
+} kk_sock;
+
+struct kk_multi {
+  CURLM *m;           /* NULL once closed */
+  kk_transport *head; /* the transports in flight, closed (cancelled) ones too */
+  int count;          /* transfers in the list */
+  int cancelled;      /* of which closed in flight, reported by the next perform */
+  kk_sock socks[KK_MAX_SOCKS]; /* the newest ones (a ring past KK_MAX_SOCKS) */
+  int nsocks, next_sock;
+};
+
+/* kk_multi.c: takes a transport being closed out of its multi (reported failed later). */
+void kk_multi_cancel(kk_transport *t);
+/* kk_stray.c: sets t's handle (set up, t->multi set) to be checked for stray bytes on a
+ * reused connection; kk_stray_restarted: 1 when a transfer aborted for them started again. */
+void kk_stray_watch(kk_transport *t);
+int kk_stray_restarted(kk_multi *m, kk_transport *t, CURLcode rc);
+/* Registers the multi metatable and pushes the `new_multi` function. */
+void kk_multi_open(lua_State *L);
 
 /* Registers the transport metatable and pushes the `new_transport` function. */
 void kk_transport_open(lua_State *L);

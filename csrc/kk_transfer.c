@@ -1,6 +1,8 @@
-/* One HTTP transfer on a transport's easy handle, in three steps that a multi-request
- * driver can reuse: setup (read and check the Lua request, set every libcurl option),
- * perform, result (push the Lua answer, free what the transfer allocated).
+/* One HTTP transfer on a transport's easy handle, in steps that the blocking request
+ * (kk_transport.c) and the multi driver (kk_multi.c) share: setup (read and check the Lua
+ * request, set every libcurl option), perform (curl_easy_perform here, the multi's own
+ * loop there), finish (read libcurl's info, free the request's allocations) and push (the
+ * Lua answer). Both paths therefore send and answer exactly alike.
  *
  * No Lua code runs inside libcurl callbacks: they only append to C buffers, so no Lua
  * error can longjmp through libcurl frames. */
@@ -178,12 +180,13 @@ static void set_method(CURL *c, const char *method, const char *body, size_t ble
   }
 }
 
-void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
+void kk_transfer_setup(lua_State *L, kk_transport *t, int req, int in_multi) {
   const char *method = "GET", *url = NULL, *body = NULL;
   size_t blen = 0;
   long timeout_ms, connect_ms;
   int headers_idx = 0, dirty;
   CURL *c = t->curl;
+  kk_transfer *x = &t->xfer;
 
   read_request(L, req, &method, &url, &body, &blen);
   lua_getfield(L, req, "headers");
@@ -200,10 +203,13 @@ void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
   connect_ms = opt_ms(L, req, "connect_timeout", 10.0);
   if (connect_ms > timeout_ms) connect_ms = timeout_ms;
 
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all(x->headers); /* left by a transfer a Lua error cut short */
   x->headers = build_headers(L, headers_idx);
   if (x->headers == NULL) luaL_error(L, "klikit.core: out of memory");
 
-  dirty = idle_connection_dirty(t);
+  x->in_multi = in_multi;
+  dirty = !in_multi && idle_connection_dirty(t);
   curl_easy_reset(c); /* keeps live connections, DNS and TLS session caches */
   kk_buf_reset(&t->body);
   kk_buf_reset(&t->head);
@@ -211,7 +217,8 @@ void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
   t->overflow = 0;
   t->errbuf[0] = '\0';
   /* a stray byte on the idle connection: a new one for this transfer, and a cache of one
-   * connection, so the stale one is closed once this transfer is done */
+   * connection, so the stale one is closed once this transfer is done (a multi ignores
+   * both: kk_stray.c checks its connections) */
   curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L);
   if (dirty) curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
@@ -244,10 +251,6 @@ void kk_transfer_setup(lua_State *L, kk_transport *t, int req, kk_transfer *x) {
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
   }
   set_method(c, method, body, blen);
-}
-
-CURLcode kk_transfer_perform(kk_transport *t) {
-  return curl_easy_perform(t->curl);
 }
 
 /* libcurl's own header limits: a line over CURL_MAX_HTTP_HEADER (100 KiB, a status line
@@ -294,38 +297,50 @@ static int push_failure(lua_State *L, kk_transport *t, CURLcode rc, int verbose)
   return 5;
 }
 
-int kk_transfer_result(lua_State *L, kk_transport *t, kk_transfer *x, CURLcode rc) {
+void kk_transfer_finish(kk_transport *t, CURLcode rc, kk_outcome *o) {
   CURL *c = t->curl;
-  long status = 0, connects = 0;
-  curl_off_t total_us = 0;
-  int n = 1;
+  o->rc = rc;
+  o->status = o->connects = 0;
+  o->total_us = 0;
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(x->headers);
-  x->headers = NULL;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
-  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
-  if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &t->last_sock) != CURLE_OK) t->last_sock = CURL_SOCKET_BAD;
+  curl_slist_free_all(t->xfer.headers);
+  t->xfer.headers = NULL;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &o->status);
+  curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &o->total_us);
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &o->connects);
+  /* the handle's own cache keeps the connection it had before a multi transfer */
+  if (!t->xfer.in_multi && curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &t->last_sock) != CURLE_OK)
+    t->last_sock = CURL_SOCKET_BAD;
+}
 
-  if (rc != CURLE_OK) {
-    n = push_failure(L, t, rc, x->verbose);
+int kk_transfer_push(lua_State *L, kk_transport *t, const kk_outcome *o) {
+  int n = 1, verbose = t->xfer.verbose;
+  if (o->rc != CURLE_OK) {
+    n = push_failure(L, t, o->rc, verbose);
   } else {
     lua_createtable(L, 0, 6);
-    lua_pushinteger(L, (lua_Integer)status);
+    lua_pushinteger(L, (lua_Integer)o->status);
     lua_setfield(L, -2, "status");
     kk_headers_push(L, t->head.data ? t->head.data : "", t->head.len);
     lua_setfield(L, -2, "headers");
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
     lua_setfield(L, -2, "body");
-    lua_pushnumber(L, (lua_Number)total_us / 1e6);
+    lua_pushnumber(L, (lua_Number)o->total_us / 1e6);
     lua_setfield(L, -2, "elapsed");
-    lua_pushinteger(L, (lua_Integer)connects);
+    lua_pushinteger(L, (lua_Integer)o->connects);
     lua_setfield(L, -2, "connects");
-    if (x->verbose) {
+    if (verbose) {
       lua_pushlstring(L, t->trace.buf.data ? t->trace.buf.data : "", t->trace.buf.len);
       lua_setfield(L, -2, "trace");
     }
   }
   release_buffers(t);
   return n;
+}
+
+void kk_transfer_discard(kk_transport *t) {
+  if (t->curl) curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all(t->xfer.headers);
+  t->xfer.headers = NULL;
+  release_buffers(t);
 }

@@ -9,7 +9,8 @@
  *     -> { status=, headers={lowercase name=value}, body=, elapsed=, connects=, trace= }
  *     |  nil, code, message, curl_code, trace   (code: network_error | timeout |
  *                                                tls_verify_failed | response_too_large)
- *   t:close()   -- idempotent; also __gc / __close */
+ *   t:close()   -- idempotent; also __gc / __close. Closing a transport whose transfer is in
+ *               -- a multi (kk_multi.c) takes it out; that multi reports it failed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,6 @@
 #include "kk_compat.h"
 #include "kk_internal.h"
 
-#define KK_TRANSPORT_MT "klikit.core.transport"
 #define KK_DEFAULT_MAX_BODY ((size_t)8 * 1024 * 1024) /* a 100-order page is about 0.5 MiB */
 #define KK_MAX_TRACE_BYTES ((size_t)256 * 1024)
 
@@ -33,27 +33,31 @@ static char *dup_or_null(const char *s) {
   return d;
 }
 
-static kk_transport *check_transport(lua_State *L) {
-  kk_transport *t = (kk_transport *)luaL_checkudata(L, 1, KK_TRANSPORT_MT);
+kk_transport *kk_check_transport(lua_State *L, int idx) {
+  kk_transport *t = (kk_transport *)luaL_checkudata(L, idx, KK_TRANSPORT_MT);
   if (t->curl == NULL) luaL_error(L, "klikit.core: transport is closed");
   return t;
 }
 
 static int transport_request(lua_State *L) {
-  kk_transport *t = check_transport(L);
-  kk_transfer x;
-  CURLcode rc;
+  kk_transport *t = kk_check_transport(L, 1);
+  kk_outcome o;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  memset(&x, 0, sizeof x);
-  kk_transfer_setup(L, t, 2, &x);
-  rc = kk_transfer_perform(t);
-  return kk_transfer_result(L, t, &x, rc);
+  /* the handle and its buffers belong to the multi transfer until it is done */
+  if (t->multi) return luaL_error(L, "klikit.core: transport is busy in a multi transfer");
+  kk_transfer_setup(L, t, 2, 0);
+  kk_transfer_finish(t, curl_easy_perform(t->curl), &o);
+  return kk_transfer_push(L, t, &o);
 }
 
 static int transport_close(lua_State *L) {
   kk_transport *t = (kk_transport *)luaL_checkudata(L, 1, KK_TRANSPORT_MT);
+  if (t->multi && !t->cancelled) kk_multi_cancel(t); /* before the handle is gone */
   if (t->curl) {
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(t->xfer.headers);
+    t->xfer.headers = NULL;
     curl_easy_cleanup(t->curl);
     t->curl = NULL;
   }
@@ -70,7 +74,7 @@ static int transport_close(lua_State *L) {
 
 static int transport_tostring(lua_State *L) {
   kk_transport *t = (kk_transport *)luaL_checkudata(L, 1, KK_TRANSPORT_MT);
-  lua_pushfstring(L, "klikit.core.transport (%s)", t->curl ? "open" : "closed");
+  lua_pushfstring(L, "klikit.core.transport (%s)", t->curl ? (t->multi ? "in a multi transfer" : "open") : "closed");
   return 1;
 }
 
@@ -109,6 +113,7 @@ static int transport_new(lua_State *L) {
   t->max_body = (size_t)max_body;
   t->trace.cap = KK_MAX_TRACE_BYTES;
   t->last_sock = CURL_SOCKET_BAD;
+  t->mref = LUA_NOREF;
   lua_getfield(L, 1, "insecure_skip_tls_verify");
   t->insecure = lua_toboolean(L, -1) && lua_type(L, -1) == LUA_TBOOLEAN;
   lua_pop(L, 1);

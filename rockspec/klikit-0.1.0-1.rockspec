@@ -26,7 +26,7 @@ build = {
   modules = {
     ["klikit.core"] = {
       sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_crypto.c", "csrc/kk_envelope.c", "csrc/kk_files.c", "csrc/kk_json.c",
-        "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_trace.c",
+        "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_multi.c", "csrc/kk_stray.c", "csrc/kk_trace.c",
         "csrc/kk_transfer.c", "csrc/kk_transport.c", "csrc/kk_url.c" },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl", "crypto" },
@@ -61,6 +61,7 @@ build = {
     ["klikit.transport.ngx"] = "lua/klikit/transport/ngx.lua",
     ["klikit.transport.http1"] = "lua/klikit/transport/http1.lua",
     ["klikit.transport.select"] = "lua/klikit/transport/select.lua",
+    ["klikit.transport.multi"] = "lua/klikit/transport/multi.lua",
     ["klikit.webhook"] = "lua/klikit/webhook/init.lua",
     ["klikit.webhook.handler"] = "lua/klikit/webhook/handler.lua",
     ["klikit.klar"] = "lua/klikit/klar/init.lua",

@@ -5,6 +5,7 @@
 local sandbox = require "support.sandbox"
 local walk = require "support.walk"
 local cjson = require "cjson"
+local core = require "klikit.core"
 
 local YEAR = { from = "2025-11-01T00:00:00Z", to = "2026-11-01T00:00:00Z" }
 
@@ -33,6 +34,21 @@ describe("parallel walks (concurrency = K)", function()
       assert.is_true(pager.pages <= sequential.pages * 1.25, k .. ": " .. pager.pages .. " requests, sequential "
         .. sequential.pages)
     end
+  end)
+
+  it("K=8 overlaps the requests: at 100 ms a request the walk takes a fraction of the time", function()
+    sandbox.reset { data = true }
+    sandbox.control_latency(0.1)
+    local t0 = core.monotonic()
+    local one, _, p1 = walk.run(sandbox.client(), with(YEAR, { size = 50 }))
+    local t1 = core.monotonic()
+    local eight, _, p8 = walk.run(sandbox.client(), with(YEAR, { size = 50, concurrency = 8 }))
+    local t2 = core.monotonic()
+    sandbox.control_latency(0)
+    assert.same(one, eight)
+    print(string.format("\n  parallel walk, 100 ms a request: sequential %.2f s (%d requests), K=8 %.2f s (%d): %.2fx",
+      t1 - t0, p1.pages, t2 - t1, p8.pages, (t2 - t1) / (t1 - t0)))
+    assert.is_true(t2 - t1 < 0.4 * (t1 - t0))
   end)
 
   for _, k in ipairs { 2, 8 } do

@@ -6,114 +6,38 @@
 --   runner:notify()    inside a task: progress the consumer may be waiting for
 --   runner:stop()      tasks end at their next sleep or notify; nothing is resumed after
 -- Two kinds. Inside nginx, light threads (ngx.thread) over cosockets. Elsewhere,
--- coroutines; a request made from one goes through the curl-multi driver when the C core
--- has one (core.new_multi), so K requests are in flight at once, and blocks otherwise
--- (the tasks then take turns: correct, not faster). A task's session sleeps (retries,
--- the rate limit) yield to the runner through M.current().
-local core = require("klikit.core")
+-- coroutines of a klikit.transport.multi driver: a request that klikit.transport.curl
+-- makes from one goes through the driver's curl multi, so K requests are in flight at
+-- once (another transport's requests block: the tasks then take turns, correct but not
+-- faster), and the default sleep (retries, the rate limit) lets the other tasks run.
+local multi = require("klikit.transport.multi")
 
 local M = {}
-local SLEEP, REQUEST = {}, {} -- what a task yields: private markers, never a user's value
-local runner_of = setmetatable({}, { __mode = "k" }) -- coroutine -> its runner
 
---- The coroutine runner the running code is a task of, or nil.
-function M.current()
-  local co = coroutine.running()
-  return co and runner_of[co] or nil
-end
+--- The driver whose task the running code is, or nil (its sleep lets the other tasks run).
+M.current = multi.current
 
 local Co = {}
 Co.__index = Co
 
---- A coroutine runner (plain Lua).
+--- A runner of coroutines over a klikit.transport.multi driver (plain Lua).
 function M.coroutines()
   -- abandons: a stopped task is never resumed (a light thread runs to its next yield)
-  return setmetatable({ tasks = {}, born = {}, abandons = true,
-    multi = core.new_multi and core.new_multi() or nil }, Co)
+  return setmetatable({ driver = multi.new {}, abandons = true }, Co)
 end
 
-function Co:spawn(fn)
-  local co = coroutine.create(fn)
-  runner_of[co] = self
-  self.born[#self.born + 1] = { co = co, wake = 0 }
-end
-
-function Co:sleep(seconds)
-  if self.stopped then error(self.stopped, 0) end
-  coroutine.yield(SLEEP, core.monotonic() + seconds)
-end
-
-function Co:notify()
-  if self.stopped then error(self.stopped, 0) end
-  coroutine.yield(SLEEP, 0)
-end
-
---- Inside a task: `req` through the curl-multi driver on `transport` (a klikit.core
---- transport no other task uses) -> what transport:request returns.
-function Co.request(_, transport, req)
-  return coroutine.yield(REQUEST, transport, req)
-end
-
--- Resumes task t with ...; keeps what it yielded. A task that raised stops every task.
-function Co:resume(t, ...)
-  local ok, what, a, b = coroutine.resume(t.co, ...)
-  if not ok then
-    if what == self.stopped then return end
-    self:stop()
-    error(what, 0)
-  end
-  if coroutine.status(t.co) == "dead" then return end
-  if what == REQUEST then
-    t.wake = math.huge
-    self.multi:add(a, b)
-    self.waiting[a] = t
-  else
-    t.wake = what == SLEEP and a or 0
-  end
-  return t
-end
+function Co:spawn(fn) self.driver:spawn(fn) end
+function Co:sleep(seconds) self.driver:sleep(seconds) end
+function Co:notify() self.driver:sleep(0) end -- a turn for the others (and the consumer's check)
 
 function Co:wait(pred)
-  self.waiting = self.waiting or setmetatable({}, { __mode = "k" })
-  while not pred() do
-    for _, t in ipairs(self.born) do self.tasks[#self.tasks + 1] = t end
-    self.born = {}
-    local kept, now, soonest = {}, core.monotonic(), math.huge
-    for _, t in ipairs(self.tasks) do
-      if t.wake <= now then t = self:resume(t) end
-      if t then
-        kept[#kept + 1] = t
-        if t.wake < soonest then soonest = t.wake end
-      end
-    end
-    self.tasks = kept
-    if #kept == 0 and #self.born == 0 then return pred() end
-    if self.multi and self.multi:pending() > 0 then
-      local wait = math.max(0, math.min(soonest - core.monotonic(), 0.05))
-      for _, done in ipairs(self.multi:perform(wait)) do
-        local t = self.waiting[done.transport]
-        self.waiting[done.transport] = nil
-        t.wake, t.result = 0, done
-      end
-      local still = {}
-      for _, t in ipairs(self.tasks) do
-        local r = t.result
-        t.result = nil
-        if r then t = self:resume(t, r.resp, r.err) end
-        if t then still[#still + 1] = t end
-      end
-      self.tasks = still
-    elseif #self.born == 0 and soonest > core.monotonic() and soonest < math.huge then
-      core.sleep(soonest - core.monotonic())
-    end
-  end
-  return true
+  self.driver:run(pred)
+  return pred()
 end
 
 function Co:stop()
-  self.stopped = self.stopped or {}
-  if self.multi then self.multi:close() end
-  self.tasks, self.born = {}, {}
+  self.driver:stop()
+  self.driver:close()
 end
 
 local Ngx = {}

@@ -6,49 +6,53 @@
 -- `trace` (only with verbose = true) is curl's verbose text with credentials redacted.
 -- Any object with that `request` method can be passed to klikit.new{ transport = ... }.
 -- It blocks the calling thread (inside nginx klikit uses cosockets instead), except in a
--- task of a parallel walk (klikit.http.runner): there each request goes through the
--- runner's curl-multi driver on a handle of its own, so the tasks' requests overlap.
+-- task of a klikit.transport.multi driver (a parallel walk's slices run in one): there its
+-- requests go through the driver's curl multi, each on a handle of its own.
 local core = require("klikit.core")
-local runner = require("klikit.http.runner")
 
 local M = {}
 local Transport = {}
 Transport.__index = Transport
 
-function M.new(opts)
-  opts = opts or {}
-  local settings = {
-    user_agent = opts.user_agent, ca_file = opts.ca_file, proxy = opts.proxy,
+-- The core options of each transport, for new_handle; kept off the object (keyed weakly)
+-- since a proxy URL may carry credentials.
+local settings_of = setmetatable({}, { __mode = "k" })
+
+local function settings(opts)
+  return { user_agent = opts.user_agent, ca_file = opts.ca_file, proxy = opts.proxy,
     noproxy = opts.noproxy, max_body_bytes = opts.max_body_bytes,
-    insecure_skip_tls_verify = opts.insecure_skip_tls_verify,
-  }
-  return setmetatable({ handle = core.new_transport(settings), settings = settings, idle = {} }, Transport)
+    insecure_skip_tls_verify = opts.insecure_skip_tls_verify }
 end
 
--- A request from a runner's task: on an idle handle of this transport's (made as needed,
--- one per request in flight, kept for keep-alive), through the runner's multi driver.
-local function concurrent(self, r, req)
-  local n = #self.idle
-  local handle = self.idle[n] or core.new_transport(self.settings)
-  self.idle[n] = nil
-  local resp, err = r:request(handle, req)
-  self.idle[#self.idle + 1] = handle
-  if resp then return resp end
-  return nil, { code = err.code, message = err.message, curl_code = err.curl_code, trace = err.trace }
+function M.new(opts)
+  local s = settings(opts or {})
+  local self = setmetatable({ handle = core.new_transport(s) }, Transport)
+  settings_of[self] = s
+  return self
 end
 
-function Transport:request(req)
-  local r = runner.current()
-  if r and r.multi then return concurrent(self, r, req) end
-  local resp, code, message, curl_code, trace = self.handle:request(req)
+--- One request on a klikit.core handle, answered as this transport answers.
+function M.call(handle, req)
+  local resp, code, message, curl_code, trace = handle:request(req)
   if resp then return resp end
   return nil, { code = code, message = message, curl_code = curl_code, trace = trace }
 end
 
+function Transport:request(req)
+  local multi = package.loaded["klikit.transport.multi"] -- no driver can run before it is loaded
+  local driver = multi and multi.current()
+  if driver then return driver:transport(self):request(req) end
+  return M.call(self.handle, req)
+end
+
+--- A new klikit.core handle with this transport's settings: klikit.transport.multi runs
+--- concurrent requests of one transport on handles of its own.
+function Transport:new_handle()
+  return core.new_transport(settings_of[self])
+end
+
 function Transport:close()
   self.handle:close()
-  for _, handle in ipairs(self.idle) do handle:close() end
-  self.idle = {}
 end
 
 function Transport:__tostring()
