@@ -144,6 +144,30 @@ describe("parallel walks (concurrency = K)", function()
     assert.equal("request_invalid", err.code)
   end)
 
+  it("branches fetch the pages after the first K at a time, with the same proof of completeness", function()
+    sandbox.reset { data = true }
+    local function ids(params)
+      local out = {}
+      for b in assert(sandbox.client():branches(params)) do out[#out + 1] = b.id end
+      return out
+    end
+    local want = ids { size = 1 }
+    assert.equal(4, #want)
+    for _, quirks in ipairs { {}, { past_end = "last_page" }, { total = "lag" }, { max_size = 1, echo_size = false } } do
+      sandbox.quirks(quirks)
+      for _, k in ipairs { 2, 4 } do
+        assert.same(want, ids { size = 1, concurrency = k })
+        assert.same(want, ids { size = 3, concurrency = k })
+      end
+    end
+    sandbox.quirks {}
+    local pager = assert(sandbox.client():branches { size = 1, concurrency = 4 })
+    assert(pager:all())
+    local sequential = assert(sandbox.client():branches { size = 1 })
+    assert(sequential:all())
+    assert.is_true(pager.pages <= sequential.pages + 1, pager.pages .. " vs " .. sequential.pages)
+  end)
+
   it("refuses a concurrency that is not an integer from 1 to 32, before sending anything", function()
     local client = sandbox.client()
     for _, bad in ipairs { 0, 33, 2.5, "8", true } do

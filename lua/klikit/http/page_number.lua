@@ -6,11 +6,11 @@ local errors = require("klikit.errors")
 local M = {}
 
 --- opts: query, keys (list keys), page (first page), size (nil: the server's default),
---- skip (ids already yielded).
+--- skip (ids already yielded), concurrency (pages fetched at once once the total is known).
 function M.new(session, path, opts)
   local tally = { requests = 0 }
   local walk = passes.new { session = session, path = path, query = opts.query or {}, keys = opts.keys,
-    first_page = opts.page, skip = opts.skip,
+    first_page = opts.page, skip = opts.skip, concurrency = opts.concurrency,
     ctx = { size = opts.size, s_eff = opts.size or math.huge, most = 0, tally = tally } }
   walk.tally = tally
   --- The list, its page size and every id yielded so far: the next walk starts a fresh

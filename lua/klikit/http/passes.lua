@@ -24,6 +24,7 @@
 -- and echo the size asked for, or none). Otherwise another pass runs, yielding only rows not yielded before. After
 -- MAX_PASSES passes, or more requests than the first pass's pages allow, the walk fails
 -- with `walk_incomplete`: it never claims to be complete when it cannot know.
+local prefetch = require("klikit.http.prefetch")
 local page_mod = require("klikit.http.page")
 
 local M = {}
@@ -55,6 +56,7 @@ function Passes:start_pass()
   self.pass_ids, self.pass_n, self.pass_new, self.dup, self.trail = {}, 0, 0, false, {}
   self.last_sig, self.copy, self.full = nil, false, true
   self.total_max, self.total_min, self.counted, self.candidate = nil, nil, nil, nil
+  self.prefetched = nil -- pages fetched ahead belong to the pass that fetched them
 end
 
 function Passes:fail(pg, message, details)
@@ -205,8 +207,12 @@ function Passes:step(given)
     local q = {}
     for k, v in pairs(self.query) do q[k] = v end
     q.page, q.size = self.page, self.ctx.size
-    pg, err = page_mod.fetch(self.session, self.path, q, self.keys, self.projection)
-    self.ctx.tally.requests, self.requests = self.ctx.tally.requests + 1, self.requests + 1
+    local ahead -- fetched with the pages after it (counted then)
+    if self.concurrency then pg, err, ahead = prefetch.take(self, q) end
+    if not ahead then
+      pg, err = page_mod.fetch(self.session, self.path, q, self.keys, self.projection)
+      self.ctx.tally.requests, self.requests = self.ctx.tally.requests + 1, self.requests + 1
+    end
     if not pg then return nil, err end
     if self.check then
       err = self.check(pg)

@@ -75,9 +75,10 @@ M.rows = {
   -- every page of GET /branches; size is not clamped (the docs echo size=1000), and without
   -- it the server's default applies
   { name = "branches", path = "/branches", pager = { style = "page_number", opts = function(params)
-    params = util.check_keys("branches", params, { size = true, page = true })
+    params = util.check_keys("branches", params, { size = true, page = true, concurrency = true })
+    local k = require("klikit.http.pager").check_concurrency(params.concurrency)
     return { keys = { "results" }, page = util.check_int("page", params.page, 1),
-      size = util.check_int("size", params.size, 1) }
+      size = util.check_int("size", params.size, 1), concurrency = k and k > 1 and k or nil }
   end } },
   { name = "providers", method = "GET", path = "/providers", inferred = true, shape = "list" },
   -- only the fields sent change; branches change with the full branch_ids and
