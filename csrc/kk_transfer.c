@@ -19,7 +19,10 @@
 #include "kk_internal.h"
 
 #define KK_MAX_HEADER_BYTES ((size_t)256 * 1024)
-#define KK_KEEP_BUFFER ((size_t)256 * 1024) /* larger buffers are freed after each transfer */
+/* Buffers up to this size are kept for the next transfer: a page of 100 orders (~500 KB)
+ * reuses its buffer instead of a free, a trim and page faults on every request. Larger
+ * ones are freed and handed back to the system after each transfer. */
+#define KK_KEEP_BUFFER ((size_t)2 * 1024 * 1024)
 #define KK_MAX_HEADER_LINE 8192               /* name and value of one request header */
 
 enum { OVER_BODY = 1, OVER_HEAD = 2 };
