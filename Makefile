@@ -56,7 +56,7 @@ help:
 	@echo "make demo       build, start the sandbox, run examples/quickstart.lua and examples/export_to_klar.lua, stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
 	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
-	@echo "make bench      walk throughput, requests per walk, decode speed against the sandbox"
+	@echo "make bench      klikit's walk beside libcurl+cjson and luasocket+cjson, as paired ratios (BENCH_QUICK=1: smoke run)"
 	@echo "make asan       the suite against an ASan+UBSan build of the C core"
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
 	@echo "make fuzz       libFuzzer+ASan+UBSan over envelope and header parsing (FUZZ_SECONDS=$(FUZZ_SECONDS))"
@@ -178,9 +178,14 @@ demo: deps
 	  printf "\nExport to Klar (the sandbox'"'"'s fake Klar)\n" && \
 	  $(LUA) examples/export_to_klar.lua "$$0/klar.state" 2025-11-01' "$$state"
 
+# bench/walk.lua (requests per walk against the sandbox), then bench/run.lua: klikit beside
+# libcurl+cjson and luasocket+cjson on a fast bench server, as paired ratios (README
+# "Performance"). BENCH_QUICK=1: a smoke run under a minute.
+BENCH_ENV = LUA_PATH="$(CURDIR)/bench/?.lua;$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" \
+            LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;" BENCH_ROOT="$(CURDIR)"
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	$(LUA_ENV) sandbox/sandboxctl with $(LUA) bench/walk.lua
+	@$(BENCH_ENV) sandbox/sandboxctl with sh -c '$(LUA) bench/walk.lua && echo && $(LUA) bench/run.lua'
 
 # The suite against an ASan+UBSan build of the C core (the interpreter is not
 # instrumented, so the sanitizer runtimes are preloaded; specs tagged #subprocess start a
