@@ -73,10 +73,10 @@ local function days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
+local DAYS_IN_MONTH = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
 local function days_in_month(y, m)
-  local dim = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
   if m == 2 and (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) then return 29 end
-  return dim[m]
+  return DAYS_IN_MONTH[m]
 end
 
 -- An RFC 3339 date-time -> whole Unix seconds (UTC) and the fraction as written (".5",
@@ -102,9 +102,38 @@ local function parse_parts(s)
   return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + math.min(sec, 59) - offset, frac
 end
 
+-- The walk parses every row's created_at: the common "YYYY-MM-DDTHH:MM:SSZ" is read byte
+-- by byte, its date parsed once and remembered (a walk's rows share few dates).
+local days, days_n = {}, 0
+local byte, sub = string.byte, string.sub
+local function digits(a, b)
+  if a < 48 or a > 57 or b < 48 or b > 57 then return nil end
+  return (a - 48) * 10 + b - 48
+end
+local function parse_utc_seconds(s)
+  if #s ~= 20 then return nil end
+  local t, h1, h2, c1, m1, m2, c2, s1, s2, z = byte(s, 11, 20)
+  if z ~= 90 or c1 ~= 58 or c2 ~= 58 or (t ~= 84 and t ~= 116 and t ~= 32) then return nil end
+  local h, mi, sec = digits(h1, h2), digits(m1, m2), digits(s1, s2)
+  if not h or not mi or not sec or h > 23 or mi > 59 or sec > 60 then return nil end
+  local date = sub(s, 1, 10)
+  local base = days[date]
+  if base == nil then
+    base = parse_parts(date .. "T00:00:00Z") or false
+    if days_n >= 4096 then days, days_n = {}, 0 end
+    days[date], days_n = base, days_n + 1
+  end
+  if not base then return nil end
+  return base + h * 3600 + mi * 60 + math.min(sec, 59)
+end
+
 --- Parses an RFC 3339 date-time; returns Unix seconds (may be fractional) or nil. A time
 -- without a zone is not RFC 3339 and gives nil: the instant it names is unknown.
 function M.parse_time(s)
+  if type(s) == "string" then
+    local t = parse_utc_seconds(s)
+    if t then return t end
+  end
   local whole, frac = parse_parts(s)
   if not whole then return nil end
   if frac ~= "" then return whole + tonumber("0" .. frac) end

@@ -53,11 +53,16 @@ end
 
 --- The key of a row's id (an integer or a non-empty string), or nil. Keys are strings, so
 --- a server that sends 71280866 on one page and "71280866" on the next names one order.
+local format = string.format
 function M.id(row)
   if type(row) ~= "table" then return nil end
   local id = row.id
-  if util.is_integer(id) then return string.format("%d", id) end
-  if type(id) == "string" and id ~= "" then return id end
+  local kind = type(id)
+  if kind == "number" then -- an integer below 2^53 (NaN and the infinities fail the tests)
+    if id % 1 == 0 and id > -2^53 and id < 2^53 then return format("%d", id) end
+    return nil
+  end
+  if kind == "string" and id ~= "" then return id end
   return nil
 end
 

@@ -97,8 +97,8 @@ local function fail(self, err)
   return nil, err
 end
 
---- Returns the next item; nil when the walk is complete; nil, err when it failed.
-function Pager:next()
+-- The next page into self.items (or the end, or the failure), then the next item.
+local function refill(self)
   if self.err then return nil, self.err end
   while self.index > self.count do
     if self.done then return nil end
@@ -118,13 +118,20 @@ function Pager:next()
     self.items, self.ids, self.count, self.index, self.done = kept, ids, #kept, 1, done
     self.before = before
   end
-  local item = self.items[self.index]
-  self.items[self.index] = nil -- drop references as we go
-  if self.strip and type(item) == "table" then
-    for _, name in ipairs(self.strip) do item[name] = nil end
+  return self:next()
+end
+
+--- Returns the next item; nil when the walk is complete; nil, err when it failed.
+function Pager:next()
+  local i = self.index
+  if i > self.count then return refill(self) end
+  local item = self.items[i]
+  self.items[i] = nil -- drop references as we go
+  self.index, self.yielded = i + 1, self.yielded + 1
+  local strip = self.strip
+  if strip and type(item) == "table" then
+    for k = 1, #strip do item[strip[k]] = nil end
   end
-  self.index = self.index + 1
-  self.yielded = self.yielded + 1
   return item
 end
 
