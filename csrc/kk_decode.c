@@ -52,7 +52,7 @@ static int push_escaped(kk_dec *d, const char *p, const char *q) {
     if (*q == '\0' || (q = kk_dec_unescape(q, u, &n)) == NULL) return -1; /* the caller resets the stack */
     luaL_addlstring(&b, u, n);
     run = q;
-    while (!kk_str_stop[(unsigned char)*q]) q++;
+    q = kk_str_run(q);
   }
   luaL_pushresult(&b);
   d->p = q + 1;
@@ -60,8 +60,7 @@ static int push_escaped(kk_dec *d, const char *p, const char *q) {
 }
 
 static int push_string(kk_dec *d, const char *p) {
-  const char *q = p + 1;
-  while (!kk_str_stop[(unsigned char)*q]) q++;
+  const char *q = kk_str_run(p + 1);
   if (*q != '"') return push_escaped(d, p, q);
   lua_pushlstring(d->L, p + 1, (size_t)(q - p - 1));
   d->p = q + 1;

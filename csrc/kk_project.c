@@ -11,6 +11,7 @@
  * met before a path's end is kept as it is. Everything else in a row is read by the
  * scanner, validated and counted against max_values and the depth limit, and never
  * becomes a Lua value. The rest of the envelope is built in full. */
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -23,6 +24,7 @@
 #define KK_MAX_PATH_BYTES 200
 
 typedef struct {
+  uint64_t sieve;             /* a bit per (length, first byte) of the children's names */
   unsigned short name, len;   /* the name: names + name, len bytes */
   unsigned short child, next; /* first child, next sibling; 0: none (node 0, the root, is no child) */
   unsigned short nchild;
@@ -38,12 +40,17 @@ struct kk_fields {
 
 enum { ROOT, DATA, ROW };
 
+#define SIEVE_BIT(k, n) ((uint64_t)1 << (((n) * 7 + (unsigned char)(k)[0]) & 63))
+
 static int find_child(const kk_fields *f, int node, const char *k, size_t n) {
   const kk_fnode *nodes = NODES(f);
   const char *names = NAMES(f);
   int c;
-  for (c = nodes[node].child; c != 0; c = nodes[c].next)
-    if (nodes[c].len == n && memcmp(names + nodes[c].name, k, n) == 0) return c;
+  if (n == 0 || n > KK_MAX_PATH_BYTES || !(nodes[node].sieve & SIEVE_BIT(k, n))) return 0;
+  for (c = nodes[node].child; c != 0; c = nodes[c].next) {
+    const char *name = names + nodes[c].name;
+    if (nodes[c].len == n && name[0] == k[0] && memcmp(name, k, n) == 0) return c;
+  }
   return 0;
 }
 
@@ -241,6 +248,7 @@ static int compile_fields(lua_State *L) {
         nodes[c].next = nodes[at].child;
         nodes[at].child = (unsigned short)c;
         nodes[at].nchild++;
+        nodes[at].sieve |= SIEVE_BIT(seg, sl);
       }
       at = c;
       seg += sl + 1;

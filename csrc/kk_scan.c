@@ -64,21 +64,20 @@ const char *kk_dec_unescape(const char *q, char *out, size_t *n) {
 }
 
 /* After the '"' at p: the byte after the closing quote, or NULL. */
-static const char *skip_string(const char *q) {
+static inline const char *skip_string(const char *q) {
   char u[4];
   size_t n;
   for (;;) {
-    while (!kk_str_stop[(unsigned char)*q]) q++;
+    q = kk_str_run(q);
     if (*q == '"') return q + 1;
     if (*q == '\0' || (q = kk_dec_unescape(q, u, &n)) == NULL) return NULL;
   }
 }
 
 int kk_dec_key(kk_dec *d, const char *p, const char **k, size_t *n, char *buf, size_t cap) {
-  const char *q = p + 1, *run;
+  const char *q = kk_str_run(p + 1), *run;
   size_t len = 0, un;
   char u[4];
-  while (!kk_str_stop[(unsigned char)*q]) q++;
   if (*q == '"') {
     *k = p + 1;
     *n = (size_t)(q - p - 1);
@@ -95,12 +94,28 @@ int kk_dec_key(kk_dec *d, const char *p, const char **k, size_t *n, char *buf, s
     if (len != (size_t)-1 && len + un <= cap) memcpy(buf + len, u, un), len += un;
     else len = (size_t)-1;
     run = q;
-    while (!kk_str_stop[(unsigned char)*q]) q++;
+    q = kk_str_run(q);
   }
   *k = buf;
   *n = len;
   d->p = q + 1;
   return 0;
+}
+
+/* A string, number or literal at p: the byte after it, or NULL. */
+static inline const char *skip_scalar(const char *p) {
+  int simple;
+  uint64_t v;
+  switch (*p) {
+  case '"': return skip_string(p + 1);
+  case 't': return p[1] == 'r' && p[2] == 'u' && p[3] == 'e' ? p + 4 : NULL;
+  case 'f': return p[1] == 'a' && p[2] == 'l' && p[3] == 's' && p[4] == 'e' ? p + 5 : NULL;
+  case 'n': return kk_is_null(p) ? p + 4 : NULL;
+  case '-': case '0': case '1': case '2': case '3': case '4':
+  case '5': case '6': case '7': case '8': case '9':
+    return kk_scan_number(p, &simple, &v);
+  default: return NULL;
+  }
 }
 
 /* Skips a container opened just before p; `close` is '}' or ']'. */
@@ -109,17 +124,21 @@ static int skip_container(kk_dec *d, const char *p, char close) {
   p = kk_ws(p);
   if (*p != close) {
     for (;;) {
+      const char *q;
       if (close == '}') {
-        const char *k = p;
-        if (*p != '"' || (p = skip_string(p + 1)) == NULL) return kk_dec_syntax(d, k, "object key string");
-        p = kk_ws(p);
+        if (*p != '"' || (q = skip_string(p + 1)) == NULL) return kk_dec_syntax(d, p, "object key string");
+        p = kk_ws(q);
         if (*p != ':') return kk_dec_syntax(d, p, "colon");
         if (kk_dec_count(d)) return -1;
         p = kk_ws(p + 1);
       }
-      d->p = p;
-      if (kk_dec_skip(d)) return -1;
-      p = kk_ws(d->p);
+      if (*p == '{' || *p == '[') {
+        if (skip_container(d, p + 1, *p == '{' ? '}' : ']')) return -1;
+        q = d->p;
+      } else if ((q = skip_scalar(p)) == NULL) {
+        return kk_dec_syntax(d, p, "value");
+      }
+      p = kk_ws(q);
       if (*p == ',') {
         if (kk_dec_count(d)) return -1;
         p = kk_ws(p + 1);
@@ -136,23 +155,9 @@ static int skip_container(kk_dec *d, const char *p, char close) {
 }
 
 int kk_dec_skip(kk_dec *d) {
-  const char *p = d->p, *q = NULL;
-  int simple;
-  uint64_t v;
-  switch (*p) {
-  case '"': q = skip_string(p + 1); break;
-  case '{': return skip_container(d, p + 1, '}');
-  case '[': return skip_container(d, p + 1, ']');
-  case 't': if (p[1] == 'r' && p[2] == 'u' && p[3] == 'e') q = p + 4; break;
-  case 'f': if (p[1] == 'a' && p[2] == 'l' && p[3] == 's' && p[4] == 'e') q = p + 5; break;
-  case 'n': if (kk_is_null(p)) q = p + 4; break;
-  case '-': case '0': case '1': case '2': case '3': case '4':
-  case '5': case '6': case '7': case '8': case '9':
-    q = kk_scan_number(p, &simple, &v);
-    break;
-  default: break;
-  }
-  if (q == NULL) return kk_dec_syntax(d, p, "value");
+  const char *p = d->p, *q;
+  if (*p == '{' || *p == '[') return skip_container(d, p + 1, *p == '{' ? '}' : ']');
+  if ((q = skip_scalar(p)) == NULL) return kk_dec_syntax(d, p, "value");
   d->p = q;
   return 0;
 }

@@ -20,4 +20,14 @@ return {
   array = json.array,
   --- Integer code tables: ORDER_STATUS, ORDER_TYPES, PROVIDERS, FULFILLMENT_STATUSES.
   enums = enums,
+  --- A projection of list rows for klikit.core.decode_envelope's fourth argument:
+  --- fields { "id", "created_at", "brands.title" }. An unusable list raises request_invalid.
+  fields = function(list)
+    local ok, compiled = pcall(core.compile_fields, list)
+    if not ok then
+      local why = tostring(compiled)
+      errors.invalid("klikit.fields: " .. (why:match("^bad argument #1 to '[^']*' %((.*)%)$") or why))
+    end
+    return compiled
+  end,
 }
