@@ -4,6 +4,9 @@
 local core = require "klikit.core"
 
 local mtype = math.type or function() return "number" end
+-- How many bodies were compared: differs (each through decode_json and decode_envelope)
+-- and projection_differs.
+local counts = { bodies = 0, projections = 0 }
 
 local function pack(...) return { n = select("#", ...), ... } end
 
@@ -36,6 +39,7 @@ end
 -- the old path turned a numeric error.code into raw_code before normalising it, so on
 -- 5.3+ {"code":429} gave "429.0"; now it is "429", as on 5.1 and LuaJIT.
 local function differs(body, max_values, status)
+  counts.bodies = counts.bodies + 1
   local d = diff(pack(core.decode_json(body, max_values)), pack(core._decode_json_reference(body, max_values)),
     "decode_json")
   if d then return d end
@@ -113,11 +117,12 @@ local function expected_projection(tree, ...)
 end
 
 local function projection_differs(body, list, max_values, status, fields)
+  counts.projections = counts.projections + 1
   fields = fields or core.compile_fields(list)
   status = status or 200
   local want = expected_projection(tree_of(list), core.decode_envelope(status, body, max_values))
   return diff(pack(core.decode_envelope(status, body, max_values, fields)), want, "projected")
 end
 
-return { pack = pack, diff = diff, differs = differs, tree_of = tree_of, restrict = restrict,
+return { counts = counts, pack = pack, diff = diff, differs = differs, tree_of = tree_of, restrict = restrict,
   expected_projection = expected_projection, projection_differs = projection_differs }
