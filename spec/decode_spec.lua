@@ -264,6 +264,38 @@ describe("klikit.core decoding: the single-pass decoder against the old path", f
   end)
 end)
 
+describe("klikit.core decoding: containers and strings at the edges", function()
+  it("decodes wide containers, deep and wide nesting, late duplicates and long escaped strings as the old path", function()
+    local levels, arrays = {}, {}
+    for i = 1, 199 do
+      local members = {}
+      for j = 1, 31 do members[j] = '"k' .. j .. '":' .. j end
+      levels[i] = "{" .. table.concat(members, ",") .. ',"n":'
+      arrays[i] = "[" .. string.rep("1,", 63)
+    end
+    same_as_reference(table.concat(levels) .. "1" .. string.rep("}", 199)) -- every level gathered
+    same_as_reference(table.concat(arrays) .. "1" .. string.rep("]", 199))
+    local members = { '"a":1' }
+    for j = 2, 39 do members[j] = '"k' .. j .. '":' .. j end
+    for _, last in ipairs { '"a":2', '"a":null' } do -- past the pairs gathered on the stack
+      members[40] = last
+      same_as_reference("{" .. table.concat(members, ",") .. "}")
+    end
+    assert.is_nil(core.decode_json("{" .. table.concat(members, ",") .. "}").a)
+    local long = {}
+    for i = 1, 20000 do long[i] = (i % 7 == 0) and "\\u00e9\\n" or "abcdefgh" end
+    long = table.concat(long)
+    same_as_reference('["' .. long .. '"]')
+    same_as_reference('{"' .. long .. '":1}')
+    local d = projection_differs('{"data":[{"' .. long .. '":1,"a":2}]}', { "a" })
+    assert(d == nil, d)
+    local wide = {}
+    for i = 1, 5000 do wide[i] = '"k' .. i .. '":[' .. i .. "," .. (i / 3) .. ',null,"x"]' end
+    same_as_reference("{" .. table.concat(wide, ",") .. "}")
+    same_as_reference("{" .. table.concat(wide, ",") .. "}", 7777)
+  end)
+end)
+
 describe("klikit.core decoding: strictness", function()
   local refused = {
     ["[1] x"] = "Expected the end but found invalid token at character 5",
