@@ -265,7 +265,7 @@ describe("klikit.core decoding: the single-pass decoder against the old path", f
 end)
 
 describe("klikit.core decoding: containers and strings at the edges", function()
-  it("decodes wide containers, deep and wide nesting, late duplicates and long escaped strings as the old path", function()
+  it("decodes wide and deeply nested containers, late duplicates, long escaped strings as the old path", function()
     local levels, arrays = {}, {}
     for i = 1, 199 do
       local members = {}
