@@ -59,7 +59,7 @@ help:
 	@echo "make bench      klikit's walk beside libcurl+cjson and luasocket+cjson, as paired ratios (BENCH_QUICK=1: smoke run)"
 	@echo "make asan       the suite against an ASan+UBSan build of the C core"
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
-	@echo "make fuzz       libFuzzer+ASan+UBSan over envelope and header parsing (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make fuzz       libFuzzer+ASan+UBSan over envelope, decoder and header parsing (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make clang-tidy / make cppcheck   static analysis of csrc/ (any warning fails)"
 	@echo "make check-c    -Werror builds against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
 
@@ -185,7 +185,7 @@ BENCH_ENV = LUA_PATH="$(CURDIR)/bench/?.lua;$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/
             LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;" BENCH_ROOT="$(CURDIR)"
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	@$(BENCH_ENV) sandbox/sandboxctl with sh -c '$(LUA) bench/walk.lua && echo && $(LUA) bench/run.lua'
+	@$(BENCH_ENV) sandbox/sandboxctl with sh -c '$(LUA) bench/walk.lua && echo && $(LUA) bench/run.lua && echo && $(LUA) bench/decode_page.lua'
 
 # The suite against an ASan+UBSan build of the C core (the interpreter is not
 # instrumented, so the sanitizer runtimes are preloaded; specs tagged #subprocess start a
@@ -205,11 +205,13 @@ asan: deps
 # decoding (JSON, normalisation, HTML snippet) and response-header parsing. Seeds in
 # fuzz/seeds come from the captured klikit payloads; new corpus and any crash input go
 # to $(FUZZ_BUILD). The fuzzers run at once for FUZZ_SECONDS each. The url harness drives
-# the base_url check (lua/klikit/http/url.lua over libcurl's URL API).
+# the base_url check (lua/klikit/http/url.lua over libcurl's URL API); the decode harness
+# compares the single-pass decoder and its projections with the old path (on the envelope
+# seeds, through spec/support/decode_model.lua).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/fuzz
-FUZZ_TARGETS := envelope headers url
+FUZZ_TARGETS := envelope headers url decode
 LUA_LIBS     ?= $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null || echo -llua$(LUA_VERSION))
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -222,7 +224,8 @@ fuzz: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	    -dict=$$([ -f fuzz/$$t.dict ] && echo fuzz/$$t.dict || echo fuzz/json.dict) -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
-	    $(FUZZ_BUILD)/corpus/$$t fuzz/seeds/$$t >$(FUZZ_BUILD)/$$t.log 2>&1 & pids="$$pids $$!"; \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/seeds/$$([ -d fuzz/seeds/$$t ] && echo $$t || echo envelope) \
+	    >$(FUZZ_BUILD)/$$t.log 2>&1 & pids="$$pids $$!"; \
 	done; failed=0; for p in $$pids; do wait $$p || failed=1; done; \
 	for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/$$t.log | tail -1 | sed 's/  */ /g')"; \

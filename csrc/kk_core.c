@@ -1,5 +1,6 @@
-/* klikit.core: the C half of klikit. Transport (libcurl), envelope decoding (a private
- * lua-cjson instance) and pure helpers. No retry, pagination or endpoint policy here:
+/* klikit.core: the C half of klikit. Transport (libcurl), envelope decoding (a
+ * single-pass JSON decoder; a private lua-cjson instance for the reference path) and pure
+ * helpers. No retry, pagination or endpoint policy here:
  * that lives in Lua so other transports (OpenResty cosockets) can reuse it. */
 #include <stdlib.h>
 
@@ -61,6 +62,7 @@ KK_EXPORT int luaopen_klikit_core(lua_State *L) {
   kk_multi_open(L);
   lua_setfield(L, -2, "new_multi");
 
+  kk_fields_register(L);
   push_private_decoder(L);
   kk_json_open(L);
   kk_envelope_open(L);

@@ -3,7 +3,9 @@
  * into (true, data, request_id) or (false, parts). `parts` is a plain table that the
  * Lua layer turns into an error object; the code vocabulary is policy and lives in Lua.
  *
- * JSON values are normalised for Lua as kk_json.c describes. */
+ * JSON values are normalised for Lua as kk_json.c describes, by the single-pass decoder
+ * (kk_decode.c); _decode_envelope_reference is the same function over the path it
+ * replaced (guard, lua-cjson, normalisation), kept for the differential specs. */
 #include <string.h>
 #include <strings.h>
 
@@ -13,7 +15,6 @@
 #include "kk_internal.h"
 
 #define KK_SNIPPET_MAX 160
-#define KK_MAX_SAFE_INT 9007199254740992.0 /* 2^53: beyond it doubles skip integers */
 
 /* Pushes a one-line, printable excerpt of a non-JSON body (an HTML <title> if any). */
 static void push_snippet(lua_State *L, const char *body, size_t len) {
@@ -95,20 +96,23 @@ static int only_whitespace(const char *s, size_t n) {
   return 1;
 }
 
-/* decode_envelope(status, body [, max_values]) -> true, data, request_id | false, parts
- * max_values (default KK_MAX_JSON_VALUES) bounds the JSON values decoded; nesting is
- * bounded by KK_MAX_JSON_DEPTH. Over either: parts.kind = "too_large".
- * Upvalue 1: a private cjson.safe decode function. */
+/* decode_envelope(status, body [, max_values [, fields]]) -> true, data, request_id |
+ * false, parts. max_values (default KK_MAX_JSON_VALUES) bounds the JSON values decoded;
+ * nesting is bounded by KK_MAX_JSON_DEPTH. Over either: parts.kind = "too_large". fields
+ * (core.compile_fields) builds only those paths of the rows (kk_project.c).
+ * Upvalue 1: a private cjson.safe decode function; upvalue 2: true for the reference path. */
 static int envelope_decode(lua_State *L) {
   int status = (int)luaL_checkinteger(L, 1);
   size_t len;
   const char *body = luaL_optlstring(L, 2, "", &len);
   lua_Number max_values = luaL_optnumber(L, 3, (lua_Number)KK_MAX_JSON_VALUES);
+  int reference = lua_toboolean(L, lua_upvalueindex(2));
+  const kk_fields *fields = reference ? NULL : kk_fields_opt(L, 4);
   int ok2xx = status >= 200 && status < 300;
   int env, has_rid, within;
 
   if (!(max_values >= 1) || max_values > 1e12) return luaL_argerror(L, 3, "max_values must be >= 1");
-  lua_settop(L, 2);
+  lua_settop(L, 4); /* the fields stay referenced while they are read */
   if (only_whitespace(body, len)) {
     if (ok2xx) { /* a 204 (or an empty 200) carries no data */
       lua_pushboolean(L, 1);
@@ -123,7 +127,18 @@ static int envelope_decode(lua_State *L) {
     return 2;
   }
 
-  within = kk_json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
+  if (reference) {
+    within = kk_json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
+  } else {
+    within = kk_decode(L, body, len, (size_t)max_values, 1, fields);
+    if (within == KK_DEC_SYNTAX) {
+      lua_pushnil(L);
+      lua_insert(L, -2); /* nil, message: as cjson.safe answers */
+      within = 0;
+    } else if (within == KK_DEC_OK) {
+      lua_pushnil(L);
+    }
+  }
   if (within != 0) {
     lua_pushboolean(L, 0);
     new_parts(L, "too_large", status);
@@ -136,9 +151,11 @@ static int envelope_decode(lua_State *L) {
     return 2;
   }
 
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 2);
-  lua_call(L, 1, 2); /* cjson.safe: value | nil, message */
+  if (reference) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    lua_call(L, 1, 2); /* cjson.safe: value | nil, message */
+  }
   if (lua_type(L, -2) != LUA_TTABLE || kk_rawlen(L, -2) > 0) {
     const char *why = lua_tostring(L, -1);
     lua_pushboolean(L, 0);
@@ -189,7 +206,7 @@ static int envelope_decode(lua_State *L) {
       else lua_pop(L, 1);
       lua_getfield(L, e, "details");
       if (lua_type(L, -1) == LUA_TTABLE) {
-        kk_json_normalize_table(L);
+        if (reference) kk_json_normalize_table(L);
         lua_setfield(L, -2, "details");
       } else {
         lua_pop(L, 1);
@@ -210,7 +227,12 @@ static int envelope_decode(lua_State *L) {
     lua_pushfstring(L, "HTTP %d body is JSON but has neither data nor error", status);
     return fail_envelope(L, "decode_failed", status, env + 1);
   }
-  kk_json_normalize_top(L);
+  if (reference) {
+    kk_json_normalize_top(L);
+  } else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
+    lua_pop(L, 1); /* "data": null reads as nil */
+    lua_pushnil(L);
+  }
   lua_pushboolean(L, 1);
   lua_insert(L, -2);
   lua_pushvalue(L, env + 1);
@@ -220,7 +242,12 @@ static int envelope_decode(lua_State *L) {
 void kk_envelope_open(lua_State *L) {
   /* stack: module table, decode */
   lua_pushvalue(L, -1);
-  lua_pushcclosure(L, envelope_decode, 1);
+  lua_pushboolean(L, 0);
+  lua_pushcclosure(L, envelope_decode, 2);
   lua_setfield(L, -3, "decode_envelope");
+  lua_pushvalue(L, -1);
+  lua_pushboolean(L, 1);
+  lua_pushcclosure(L, envelope_decode, 2);
+  lua_setfield(L, -3, "_decode_envelope_reference");
   lua_pop(L, 1);
 }

@@ -154,7 +154,21 @@ int kk_json_within(const char *s, size_t n, size_t max_values, int max_depth);
 void kk_json_normalize_table(lua_State *L);
 void kk_json_normalize_top(lua_State *L);
 void kk_json_open(lua_State *L);
-/* Pushes the envelope decoder closure; expects the cjson.safe decode function on top. */
+/* The single-pass decoder (kk_decode.c, kk_decode_err.c, kk_project.c): what lua-cjson
+ * followed by normalisation gave, in one pass. Decodes s[0..len) (NUL-terminated) and
+ * returns KK_DEC_OK with the value pushed, KK_DEC_VALUES or KK_DEC_DEPTH (kk_json_within's
+ * answers) with nothing pushed, or KK_DEC_SYNTAX with lua-cjson's message pushed.
+ * envelope: a top-level object keeps null members (as the NULL lightuserdata) for the
+ * envelope's checks. f: rows projected to these fields (NULL: everything built). */
+enum { KK_DEC_OK = 0, KK_DEC_VALUES = 1, KK_DEC_DEPTH = 2, KK_DEC_SYNTAX = 3, KK_DEC_STACK = 4 };
+typedef struct kk_fields kk_fields;
+int kk_decode(lua_State *L, const char *s, size_t len, size_t max_values, int envelope, const kk_fields *f);
+/* The projection at idx: NULL for none or nil, else a compile_fields result (raises). */
+const kk_fields *kk_fields_opt(lua_State *L, int idx);
+/* Adds `compile_fields` to the module table on top of the stack. */
+void kk_fields_register(lua_State *L);
+/* Pushes the envelope decoder closures (decode_envelope, _decode_envelope_reference);
+ * expects the cjson.safe decode function on top. */
 void kk_envelope_open(lua_State *L);
 /* Header checks and parsing for Lua (kk_headers.c): header_problem, parse_headers. */
 void kk_headers_register(lua_State *L);

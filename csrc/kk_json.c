@@ -1,11 +1,16 @@
-/* JSON as klikit reads it, whatever the API: a guard that counts values and nesting
- * before anything is built, and normalisation of what lua-cjson built. Object members that
- * are null are dropped (so they read as nil, like the many fields klikit omits), null array
- * elements stay as the null sentinel (klikit.null) so `#` and ipairs stay right, and
- * integral numbers become Lua integers on 5.3+ (lua-cjson 2.1.0 decodes every number as a
- * float).
+/* JSON as klikit reads it, whatever the API. Object members that are null are dropped (so
+ * they read as nil, like the many fields klikit omits), null array elements stay as the
+ * null sentinel (klikit.null) so `#` and ipairs stay right, and integral numbers become
+ * Lua integers on 5.3+. Bodies with more than max_values JSON values, or nested deeper
+ * than KK_MAX_JSON_DEPTH, are refused.
  *
- *   value = core.decode_json(body [, max_values]) | nil, kind ("too_large" | "decode_failed"), message */
+ *   value = core.decode_json(body [, max_values]) | nil, kind ("too_large" | "decode_failed"), message
+ *
+ * decode_json is the single-pass decoder (kk_decode.c). The path it replaced stays here as
+ * the reference the differential specs and the fuzzer compare it with:
+ * core._decode_json_reference runs the guard (kk_json_within, which counts values and
+ * depth before anything is built), lua-cjson's decode (2.1.0 decodes every number as a
+ * float) and the normalisation pass. */
 #include <math.h>
 #include <string.h>
 
@@ -113,21 +118,28 @@ int kk_json_within(const char *s, size_t n, size_t max_values, int max_depth) {
   return 0;
 }
 
-/* decode_json(body [, max_values]): upvalue 1 is the private cjson.safe decode function. */
-static int decode_json(lua_State *L) {
+static int push_too_large(lua_State *L, int within) {
+  lua_pushnil(L);
+  lua_pushliteral(L, "too_large");
+  if (within == 1) lua_pushliteral(L, "the body holds more JSON values than max_json_values; refused");
+  else lua_pushfstring(L, "the body nests JSON deeper than %d levels; refused", KK_MAX_JSON_DEPTH);
+  return 3;
+}
+
+static size_t check_max_values(lua_State *L, int idx) {
+  lua_Number max_values = luaL_optnumber(L, idx, (lua_Number)KK_MAX_JSON_VALUES);
+  if (!(max_values >= 1) || max_values > 1e12) luaL_argerror(L, idx, "max_values must be >= 1");
+  return (size_t)max_values;
+}
+
+/* _decode_json_reference(body [, max_values]): upvalue 1 is the private cjson.safe decode
+ * function. */
+static int decode_json_reference(lua_State *L) {
   size_t len;
   const char *body = luaL_checklstring(L, 1, &len);
-  lua_Number max_values = luaL_optnumber(L, 2, (lua_Number)KK_MAX_JSON_VALUES);
-  int within;
-  if (!(max_values >= 1) || max_values > 1e12) return luaL_argerror(L, 2, "max_values must be >= 1");
-  within = kk_json_within(body, len, (size_t)max_values, KK_MAX_JSON_DEPTH);
-  if (within != 0) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "too_large");
-    if (within == 1) lua_pushliteral(L, "the body holds more JSON values than max_json_values; refused");
-    else lua_pushfstring(L, "the body nests JSON deeper than %d levels; refused", KK_MAX_JSON_DEPTH);
-    return 3;
-  }
+  size_t max_values = check_max_values(L, 2);
+  int within = kk_json_within(body, len, max_values, KK_MAX_JSON_DEPTH);
+  if (within != 0) return push_too_large(L, within);
   lua_settop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
@@ -143,9 +155,33 @@ static int decode_json(lua_State *L) {
   return 1;
 }
 
+/* decode_json(body [, max_values]) */
+static int decode_json(lua_State *L) {
+  size_t len;
+  const char *body = luaL_checklstring(L, 1, &len);
+  size_t max_values = check_max_values(L, 2);
+  int rc;
+  lua_settop(L, 1);
+  rc = kk_decode(L, body, len, max_values, 0, NULL);
+  if (rc == KK_DEC_VALUES || rc == KK_DEC_DEPTH) return push_too_large(L, rc);
+  if (rc == KK_DEC_SYNTAX) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "decode_failed");
+    lua_pushfstring(L, "the body is not valid JSON (%s)", lua_tostring(L, -3));
+    return 3;
+  }
+  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* a top-level null reads as nil */
+  }
+  return 1;
+}
+
 void kk_json_open(lua_State *L) {
   /* stack: module table, decode */
   lua_pushvalue(L, -1);
-  lua_pushcclosure(L, decode_json, 1);
+  lua_pushcclosure(L, decode_json_reference, 1);
+  lua_setfield(L, -3, "_decode_json_reference");
+  lua_pushcfunction(L, decode_json);
   lua_setfield(L, -3, "decode_json");
 }

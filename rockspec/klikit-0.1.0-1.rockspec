@@ -26,6 +26,7 @@ build = {
   modules = {
     ["klikit.core"] = {
       sources = { "csrc/kk_buf.c", "csrc/kk_core.c", "csrc/kk_crypto.c", "csrc/kk_envelope.c", "csrc/kk_files.c", "csrc/kk_json.c",
+        "csrc/kk_decode.c", "csrc/kk_decode_err.c", "csrc/kk_scan.c", "csrc/kk_project.c",
         "csrc/kk_headers.c", "csrc/kk_helpers.c", "csrc/kk_multi.c", "csrc/kk_stray.c", "csrc/kk_trace.c",
         "csrc/kk_transfer.c", "csrc/kk_transport.c", "csrc/kk_url.c" },
       defines = { "_DEFAULT_SOURCE" },

@@ -135,7 +135,7 @@ end)
 
 describe("3. decoding is bounded", function()
   -- #rss: ASan's quarantine and valgrind's heap make RSS meaningless; their runs skip it
-  it("a 60 MiB body of [{},{},...] under a 64 MiB cap is refused before any table is built #rss", function()
+  it("a 60 MiB body of [{},{},...] under a 64 MiB cap is refused at max_json_values, memory bounded #rss", function()
     local client = hostile_client { max_body_bytes = 64 * 1024 * 1024 }
     collectgarbage()
     local peak = memory("VmHWM")

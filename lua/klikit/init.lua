@@ -20,4 +20,7 @@ return {
   array = json.array,
   --- Integer code tables: ORDER_STATUS, ORDER_TYPES, PROVIDERS, FULFILLMENT_STATUSES.
   enums = enums,
+  --- A projection of list rows for klikit.core.decode_envelope's fourth argument:
+  --- fields { "id", "created_at", "brands.title" }. An unusable list raises request_invalid.
+  fields = function(list) return require("klikit.http.fields").compile(list).projection end,
 }
