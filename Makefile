@@ -117,7 +117,7 @@ test: deps
 	done; true
 	@for v in $(OTHER_LUAS); do \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
-	  $(MAKE) --no-print-directory LUA_VERSION=$$v test-every-lua 2>&1 | tee build/$$v/test-every-lua.log; \
+	  WALK_SEEDS=100 $(MAKE) --no-print-directory LUA_VERSION=$$v test-every-lua 2>&1 | tee build/$$v/test-every-lua.log; \
 	done; true
 	@$(MAKE) --no-print-directory test-parallel 2>&1 | tee $(BUILD)/test-parallel.log; true
 	@$(MAKE) --no-print-directory test-openresty 2>&1 | tee $(BUILD)/test-openresty.log; true

@@ -131,6 +131,24 @@ describe("parallel walks (concurrency = K)", function()
     assert.is_true(#sent > 40)
   end)
 
+  it("never sends faster than rate_limit with 16 slices really in flight (libcurl multi, real clock)", function()
+    sandbox.reset { data = true }
+    local sent = {}
+    local client = sandbox.client { rate_limit = 600, -- 10 a second, bursts of 100
+      on_request = function() sent[#sent + 1] = core.monotonic() end }
+    local got, err = walk.run(client, with(YEAR, { concurrency = 16, size = 8 }))
+    assert.is_nil(err)
+    assert.equal(#walk.truth(YEAR), #got)
+    assert.is_true(#sent > 150, #sent .. " requests")
+    -- on_request fires when an answer is in: a request sent at s answered by s + 0.5
+    for i = 1, #sent do
+      for j = i, #sent do
+        assert.is_true(j - i + 1 <= 100 + 10 * (sent[j] - sent[i] + 0.5) + 1,
+          string.format("%d requests in %.2f s", j - i + 1, sent[j] - sent[i]))
+      end
+    end
+  end)
+
   it("count_orders counts the 90-day windows of a long range K at a time", function()
     sandbox.reset { data = true }
     local want = #walk.truth(YEAR)
@@ -153,7 +171,8 @@ describe("parallel walks (concurrency = K)", function()
     end
     local want = ids { size = 1 }
     assert.equal(4, #want)
-    for _, quirks in ipairs { {}, { past_end = "last_page" }, { total = "lag" }, { max_size = 1, echo_size = false } } do
+    local modes = { {}, { past_end = "last_page" }, { total = "lag" }, { max_size = 1, echo_size = false } }
+    for _, quirks in ipairs(modes) do
       sandbox.quirks(quirks)
       for _, k in ipairs { 2, 4 } do
         assert.same(want, ids { size = 1, concurrency = k })
