@@ -36,7 +36,7 @@ describe("parallel walks (concurrency = K)", function()
     end
   end)
 
-  it("K=8 overlaps the requests: at 100 ms a request the walk takes a fraction of the time", function()
+  it("K=8 overlaps the requests: at 100 ms a request the walk takes a fraction of the time #timing", function()
     sandbox.reset { data = true }
     sandbox.control_latency(0.1)
     local t0 = core.monotonic()

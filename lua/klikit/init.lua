@@ -23,4 +23,6 @@ return {
   --- A projection of list rows for klikit.core.decode_envelope's fourth argument:
   --- fields { "id", "created_at", "brands.title" }. An unusable list raises request_invalid.
   fields = function(list) return require("klikit.http.fields").compile(list).projection end,
+  --- from, to of a day in the business's time zone: day("2026-11-28", "+07:00"), day("today", "+07:00").
+  day = function(date, utc_offset, now) return require("klikit.day").day(date, utc_offset, now) end,
 }
