@@ -2,7 +2,7 @@
 --
 --   lua5.4 bench/contender.lua NAME BASE_URL FROM TO N [check]
 --
--- NAME: floor | luasocket | klikit | klikit_fields | klikit_k8. Walks the N orders of
+-- NAME: floor | luasocket | klikit | klikit_fields | klikit_k8 | klikit_k16. Walks the N orders of
 -- [FROM, TO) and prints one JSON line: { status = "ok" | "n/a" | "error", wall, cpu (seconds
 -- of this process's CPU during the walk), count, pages (requests the walk made as the
 -- contender counts them), rss_kb (VmHWM at the end), ids (with `check`: distinct ids),
@@ -97,6 +97,7 @@ end
 function contenders.klikit(clock) return klikit_walk(clock, {}) end
 function contenders.klikit_fields(clock) return klikit_walk(clock, { fields = FIELDS }) end
 function contenders.klikit_k8(clock) return klikit_walk(clock, { concurrency = 8 }) end
+function contenders.klikit_k16(clock) return klikit_walk(clock, { concurrency = 16 }) end
 
 local function emit(t)
   io.write(cjson.encode(t), "\n")
@@ -105,7 +106,8 @@ end
 
 local make = contenders[name]
 if not make or not base_url or not n then
-  io.stderr:write("usage: contender.lua floor|luasocket|klikit|klikit_fields|klikit_k8 BASE_URL FROM TO N [check]\n")
+  io.stderr:write("usage: contender.lua floor|luasocket|klikit|klikit_fields|klikit_k8|klikit_k16 "
+    .. "BASE_URL FROM TO N [check]\n")
   os.exit(2)
 end
 local clock = {}

@@ -37,6 +37,7 @@ local CONTENDERS = {
   { name = "klikit", label = "klikit `client:orders{from, to}` (time cursor)" },
   { name = "klikit_fields", label = "klikit with `fields` (5 fields)" },
   { name = "klikit_k8", label = "klikit with `concurrency = 8`" },
+  { name = "klikit_k16", label = "klikit with `concurrency = 16`" },
 }
 local FIELDS = { "id", "created_at", "final_price", "status", "brands.name" }
 
@@ -110,7 +111,8 @@ else
 end
 
 local unsupported = {}
-for name, opt in pairs { klikit_fields = { "fields", FIELDS }, klikit_k8 = { "concurrency", 8 } } do
+for name, opt in pairs { klikit_fields = { "fields", FIELDS }, klikit_k8 = { "concurrency", 8 },
+  klikit_k16 = { "concurrency", 16 } } do
   local ok, err = supports(s, ranges[1], opt[1], opt[2])
   if not ok then unsupported[name] = tostring(err) end
 end
@@ -202,7 +204,15 @@ end
 targets[#targets + 1] = { text = string.format("`concurrency = 8` ≤ 0.2× the sequential walk (wall, %s orders, %d ms)",
   report.thousands(SMALL), SLOW), value = pair(CONFIGS[3].key, "klikit_k8", "klikit", "wall"), limit = 0.2,
   note = unsupported.klikit_k8 and "not supported by this build" }
-for _, c in ipairs { CONTENDERS[3], CONTENDERS[4], CONTENDERS[5] } do
+targets[#targets + 1] = { text = string.format(
+  "`concurrency = 16` ≤ 0.12× the sequential walk (wall, %s orders, %d ms)", report.thousands(SMALL), SLOW), value = pair(CONFIGS[3].key, "klikit_k16", "klikit", "wall"), limit = 0.12,
+  note = unsupported.klikit_k16 and "not supported by this build" }
+for _, k in ipairs { "klikit_k8", "klikit_k16" } do
+  targets[#targets + 1] = { text = string.format("`%s` requests ≤ 1.1× the sequential walk's (%s orders)", k,
+    report.thousands(BIG)), value = pair("big0", k, "klikit", "requests"), limit = 1.1,
+    note = unsupported[k] and "not supported by this build" }
+end
+for _, c in ipairs { CONTENDERS[3], CONTENDERS[4], CONTENDERS[5], CONTENDERS[6] } do
   targets[#targets + 1] = { text = string.format("%s: peak RSS at %s ≤ 1.2× at %s orders", c.label,
     report.thousands(BIG), report.thousands(SMALL)), value = report.rss_ratio(results, "big0", "small0", c.name),
     limit = 1.2, note = unsupported[c.name] and "not supported by this build" }
