@@ -205,7 +205,8 @@ targets[#targets + 1] = { text = string.format("`concurrency = 8` ≤ 0.2× the 
   report.thousands(SMALL), SLOW), value = pair(CONFIGS[3].key, "klikit_k8", "klikit", "wall"), limit = 0.2,
   note = unsupported.klikit_k8 and "not supported by this build" }
 targets[#targets + 1] = { text = string.format(
-  "`concurrency = 16` ≤ 0.12× the sequential walk (wall, %s orders, %d ms)", report.thousands(SMALL), SLOW), value = pair(CONFIGS[3].key, "klikit_k16", "klikit", "wall"), limit = 0.12,
+  "`concurrency = 16` ≤ 0.12× the sequential walk (wall, %s orders, %d ms)", report.thousands(SMALL), SLOW),
+  value = pair(CONFIGS[3].key, "klikit_k16", "klikit", "wall"), limit = 0.12,
   note = unsupported.klikit_k16 and "not supported by this build" }
 for _, k in ipairs { "klikit_k8", "klikit_k16" } do
   targets[#targets + 1] = { text = string.format("`%s` requests ≤ 1.1× the sequential walk's (%s orders)", k,
