@@ -12,7 +12,7 @@ local core = require "klikit.core"
 local sandbox = require "support.sandbox"
 local prng = require("klikit_sandbox.data").prng
 
-local DOCS = tonumber(os.getenv("KLIKIT_DECODE_DOCS")) or 20000
+local DOCS = tonumber(os.getenv("KLIKIT_DECODE_DOCS")) or (os.getenv("KLIKIT_UNDER_VALGRIND") and 400) or 20000
 local EXAMPLES = os.getenv("KLIKIT_EXAMPLES") or "/work/shared/reference/klikit-examples"
 
 local model = require "support.decode_model"
