@@ -70,6 +70,7 @@ build = {
     ["klikit.http.prefetch"] = "lua/klikit/http/prefetch.lua",
     ["klikit.http.fields"] = "lua/klikit/http/fields.lua",
     ["klikit.day"] = "lua/klikit/day.lua",
+    ["klikit.types"] = "lua/klikit/types.lua",
     ["klikit.partner.client"] = "lua/klikit/partner/client.lua",
     ["klikit.partner.endpoints"] = "lua/klikit/partner/endpoints.lua",
     ["klikit.partner.orders"] = "lua/klikit/partner/orders.lua",
