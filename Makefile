@@ -26,6 +26,8 @@ PREFIX       ?= /usr/local
 BUILD        ?= build/$(LUA_VERSION)
 BUSTED       ?= /usr/bin/busted
 DEMO_MONTH   ?= 2026-06
+VERSION      := $(shell sed -n 's/^\#define KK_VERSION "\(.*\)"/\1/p' csrc/kk_internal.h)
+ROCKSPEC     := rockspec/klikit-$(VERSION)-1.rockspec
 
 # The suite runner shared by test, valgrind and asan (busted with the summary line CI reads).
 SPEC_RUN = $(LUA) $(BUSTED) -o spec/support/summary_output.lua
@@ -41,12 +43,13 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIBFLAG) -o $@ $(SRCS) $(LIBS) $(LDFLAGS)
 
-.PHONY: all build install deps test test-suite test-every-lua test-parallel test-openresty test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
+.PHONY: all build install deps deps-dev check-rock doc test test-suite test-every-lua test-parallel test-openresty test-long sandbox demo bench asan fuzz clang-tidy cppcheck valgrind check-c check-symbols lint clean help
 all build: $(MODULE)
 
 help:
 	@echo "make            build $(MODULE) for Lua $(LUA_VERSION)"
-	@echo "make deps       apt-get install the Debian packages klikit needs (when missing)"
+	@echo "make deps       apt-get install the Debian packages the build, demo and tests need (when missing)"
+	@echo "make deps-dev   deps, and what the development checks add (clang, valgrind, cppcheck, luacheck, LDoc, LuaRocks)"
 	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
 	@echo "make test-suite LUA_VERSION=5.1|5.3|5.4|jit   the whole suite under one Lua"
 	@echo "make test-every-lua LUA_VERSION=...   the walk, Klar, webhook and core specs under one Lua"
@@ -61,7 +64,10 @@ help:
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
 	@echo "make fuzz       libFuzzer+ASan+UBSan over envelope, decoder and header parsing (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make clang-tidy / make cppcheck   static analysis of csrc/ (any warning fails)"
-	@echo "make check-c    -Werror builds against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
+	@echo "make check-c    -Werror builds with gcc and clang against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
+	@echo "make check-rock luarocks --lua-version 5.4 make of a clean copy, offline, into a temporary tree"
+	@echo "make doc        the LDoc reference of the public API into build/doc (any warning fails)"
+	@echo "make lint       luacheck"
 
 install: $(MODULE)
 	@test -n "$(PREFIX)" || { echo "PREFIX is empty"; exit 1; }
@@ -73,21 +79,37 @@ install: $(MODULE)
 	done
 	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
 
+# What the build, `make demo` and `make test` need (the sandbox is nginx + lua-nginx-module;
+# the suite runs under Lua 5.4, 5.1, 5.3 and LuaJIT; nm for the symbol spec; luasocket for
+# the hostile server).
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev libssl-dev pkg-config gcc make \
                 lua5.1 liblua5.1-0-dev lua5.3 liblua5.3-dev luajit2 \
-                nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev valgrind openssl \
-                lua-check lua-socket binutils cppcheck clang libclang-rt-14-dev clang-tidy
-deps:
+                nginx-light libnginx-mod-http-lua lua-resty-core libluajit2-5.1-dev openssl \
+                lua-socket binutils
+# What the development checks add: valgrind, ASan/UBSan and libFuzzer (clang and its
+# runtimes), cppcheck, clang-tidy, luacheck, LDoc and LuaRocks (make check-rock).
+DEB_PACKAGES_DEV := valgrind clang libclang-rt-14-dev clang-tidy cppcheck lua-check lua-ldoc luarocks
+
+# $(call apt_install,TARGET,PACKAGES): apt-get install the PACKAGES that are missing.
+define apt_install
 	@if ! command -v dpkg-query >/dev/null 2>&1; then \
-	  echo "deps: not a Debian system; install the equivalents of: $(DEB_PACKAGES)"; exit 0; fi; \
-	missing=""; for p in $(DEB_PACKAGES); do \
+	  echo "$(1): not a Debian system; install the equivalents of: $(2)"; exit 0; fi; \
+	missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
+	  echo "$(1): installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	else echo "all Debian packages present"; fi
+	else echo "$(1): all Debian packages present"; fi
+endef
+
+# demo and test need these only; the development checks need deps-dev (which includes them).
+deps:
+	$(call apt_install,deps,$(DEB_PACKAGES))
+
+deps-dev: deps
+	$(call apt_install,deps-dev,$(DEB_PACKAGES_DEV))
 
 # Everything the suite prints is kept and searched for the test secrets afterwards. The
 # whole suite runs under Lua $(LUA_VERSION) and under LuaJIT (OpenResty's Lua); the walk,
@@ -159,7 +181,7 @@ test-long: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) WALK_SEED=201 WALK_SEEDS=2000 $(SPEC_RUN) spec/walk_model_spec.lua
 
-valgrind: deps
+valgrind: deps-dev
 	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 WALK_SEEDS=20 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
@@ -191,7 +213,7 @@ bench: deps
 # instrumented, so the sanitizer runtimes are preloaded; specs tagged #subprocess start a
 # clean environment without the preload and are skipped here).
 ASAN_BUILD := build/asan
-asan: deps
+asan: deps-dev
 	@mkdir -p $(ASAN_BUILD)/klikit
 	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  $(WARN) -std=c99 -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) \
@@ -219,7 +241,7 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(SRCS) $(HDRS) Makefile
 	  $(WARN) -Werror -std=c99 -D_DEFAULT_SOURCE $(addprefix -I,$(LUA_INCDIR)) $(CURL_CFLAGS) \
 	  -o $@ $< $(SRCS) $(LUA_LIBS) $(LIBS) -lm
 
-fuzz: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
+fuzz: deps-dev $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	@pids=""; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
@@ -236,7 +258,7 @@ fuzz: deps $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	  echo "fuzz: FINDINGS (inputs: $(FUZZ_BUILD)/crash-*)"; exit 1; fi; \
 	echo "fuzz: no findings"
 
-cppcheck:
+cppcheck: deps-dev
 	cppcheck --quiet --enable=warning,style,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(addprefix -I,$(LUA_INCDIR)) -I csrc csrc
 	@echo "cppcheck: csrc/ clean"
@@ -244,28 +266,72 @@ cppcheck:
 # .clang-tidy holds the checks; any warning fails. The LuaJIT pass drops branch-clone:
 # LuaJIT's luaL_addchar macro expands to a conditional that trips it on every call.
 TIDY_FLAGS = -std=c99 -D_DEFAULT_SOURCE $(CURL_CFLAGS)
-clang-tidy:
+clang-tidy: deps-dev
 	@set -o pipefail; clang-tidy --quiet $(SRCS) fuzz/*.c -- $(TIDY_FLAGS) $(addprefix -I,$(LUA_INCDIR)) \
 	  2>&1 | { grep -v 'warnings generated' || true; }
 	@set -o pipefail; clang-tidy --quiet --checks=-bugprone-branch-clone $(SRCS) -- $(TIDY_FLAGS) -I/usr/include/luajit-2.1 \
 	  2>&1 | { grep -v 'warnings generated' || true; }
 	@echo "clang-tidy: csrc/ and fuzz/ clean"
 
-# Zero-warning builds (real ones, linked) against every Lua the module supports.
-check-c:
-	@for v in 5.4 5.3 5.1 jit; do \
-	  $(MAKE) --no-print-directory -B LUA_VERSION=$$v BUILD=build/check-$$v CFLAGS="$(CFLAGS) -Werror" build \
-	    >build-check.log 2>&1 || { cat build-check.log; rm -f build-check.log; exit 1; }; \
-	done; rm -f build-check.log
-	@echo "check-c: -Werror builds clean against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1"
+# Zero-warning builds (real ones: compiled, linked, then loaded by their interpreter, which
+# resolves the Lua API the module does not link) with gcc and clang against every Lua the
+# module supports.
+CHECK_C_CCS ?= gcc clang
+check-c: deps-dev
+	@mkdir -p build; for cc in $(CHECK_C_CCS); do for v in 5.4 5.3 5.1 jit; do \
+	  out=build/check-c/$$cc-$$v; lua=$$([ $$v = jit ] && echo luajit || echo lua$$v); \
+	  $(MAKE) --no-print-directory -B CC=$$cc LUA_VERSION=$$v BUILD=$$out CFLAGS="$(CFLAGS) -Werror" build \
+	    >build/check-c.log 2>&1 || { cat build/check-c.log; exit 1; }; \
+	  $$lua -e "package.cpath = '$$out/?.so;' .. package.cpath; assert(require('klikit.core').version == '$(VERSION)')" \
+	    || { echo "check-c: $$out/klikit/core.so does not load in $$lua"; exit 1; }; \
+	done; done
+	@echo "check-c: -Wall -Wextra -Werror builds ($(CHECK_C_CCS)) against Lua 5.4, 5.3, 5.1 and LuaJIT 2.1, each loaded"
 
 check-symbols: $(MODULE)
 	@syms=$$(nm -D --defined-only $(MODULE) | awk '$$2 ~ /^[TDBR]$$/ {print $$3}'); \
 	if [ "$$syms" != "luaopen_klikit_core" ]; then echo "unexpected exports: $$syms"; exit 1; fi; \
 	echo "check-symbols: only luaopen_klikit_core is exported"
 
-lint:
+lint: deps-dev
 	luacheck lua spec sandbox examples bench
+
+# What a user does (README "Install"), offline and from a clean copy of the sources (the
+# work tree's files, without build/ and what .gitignore names): Debian's lua-cjson declared
+# to LuaRocks in the user's config, then `luarocks --lua-version 5.4 make` into a temporary
+# tree; then klikit and klikit.core load from that tree in a fresh lua5.4, from /, and the
+# module exports luaopen_klikit_core alone. No rocks server is asked (--only-server is an
+# empty directory): the install works without network.
+check-rock: deps-dev
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/src" "$$tmp/home/.luarocks" "$$tmp/no-server"; \
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -co --exclude-standard | while IFS= read -r f; do [ -e "$$f" ] && printf '%s\n' "$$f"; done \
+	    | tar -cf - -T - | tar -xf - -C "$$tmp/src"; \
+	else tar --exclude=./build --exclude='*.o' --exclude='*.so' -cf - . | tar -xf - -C "$$tmp/src"; fi; \
+	cd "$$tmp/src"; \
+	HOME="$$tmp/home" luarocks --lua-version 5.4 config --scope user rocks_provided.lua-cjson 2.1.0-1 >/dev/null; \
+	HOME="$$tmp/home" luarocks --lua-version 5.4 --only-server="$$tmp/no-server" make --tree "$$tmp/tree" \
+	  >"$$tmp/make.log" 2>&1 || { cat "$$tmp/make.log"; echo "check-rock: luarocks make failed"; exit 1; }; \
+	cd /; share="$$tmp/tree/share/lua/5.4"; lib="$$tmp/tree/lib/lua/5.4"; \
+	env -i PATH=/usr/bin:/bin lua5.4 -e "package.path = '$$share/?.lua;$$share/?/init.lua;' .. package.path; \
+	  package.cpath = '$$lib/?.so;' .. package.cpath; \
+	  local klikit, core = require 'klikit', require 'klikit.core'; \
+	  assert(package.searchpath('klikit.core', package.cpath) == '$$lib/klikit/core.so'); \
+	  assert(package.searchpath('klikit', package.path) == '$$share/klikit/init.lua'); \
+	  assert(require 'klikit.klar'.export and require 'klikit.webhook'.verify and require 'klikit.transport.multi'.new); \
+	  assert(klikit.VERSION == '$(VERSION)' and core.version == '$(VERSION)'); \
+	  print('check-rock: klikit ' .. klikit.VERSION .. ' from ' .. package.searchpath('klikit', package.path))"; \
+	syms=$$(nm -D --defined-only "$$lib/klikit/core.so" | awk '$$2 ~ /^[TDBR]$$/ {print $$3}'); \
+	[ "$$syms" = luaopen_klikit_core ] || { echo "check-rock: the rock's core.so exports: $$syms"; exit 1; }; \
+	echo "check-rock: $(ROCKSPEC) installs offline with luarocks --lua-version 5.4 make; only luaopen_klikit_core exported"
+
+# The LDoc reference of the public API (config.ld: doc/ldoc/*.luadoc) into build/doc; any
+# LDoc warning fails.
+doc: deps-dev
+	@rm -rf build/doc && mkdir -p build/doc
+	@ldoc --fatalwarnings . >build/doc.log 2>&1 || { cat build/doc.log; echo "doc: LDoc failed or warned"; exit 1; }
+	@if grep -Ev '^(output written to|reading configuration from) ' build/doc.log | grep -q .; then \
+	  cat build/doc.log; echo "doc: LDoc printed warnings"; exit 1; fi
+	@echo "doc: build/doc/index.html, $$(ls build/doc/modules build/doc/classes 2>/dev/null | grep -c '\.html$$') pages, 0 LDoc warnings"
 
 clean:
 	rm -rf build

@@ -11,6 +11,10 @@
 
 #include "kk_internal.h"
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden) /* see kk_internal.h */
+#endif
+
 /* One decode. `s` is NUL-terminated (every Lua string is): like lua-cjson, a NUL ends the
  * document. `values` counts what kk_json_within counts (1, then every '{', '[', ',' and ':'
  * outside strings) so that both refuse the same bodies at the same limits. */
@@ -113,5 +117,9 @@ static inline int kk_dec_count(kk_dec *d) {
   if (++d->values > d->max_values) return kk_dec_fail(d, KK_DEC_VALUES);
   return 0;
 }
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif

@@ -1,5 +1,6 @@
-/* Interfaces shared between the C files of klikit.core. Built with
- * -fvisibility=hidden: only luaopen_klikit_core leaves the shared object. */
+/* Interfaces shared between the C files of klikit.core. Only luaopen_klikit_core leaves
+ * the shared object: the Makefile builds with -fvisibility=hidden, and the declarations
+ * below are hidden anyway, for builds that pass no such flag (LuaRocks' builtin backend). */
 #ifndef KK_INTERNAL_H
 #define KK_INTERNAL_H
 
@@ -7,6 +8,10 @@
 
 #include <curl/curl.h>
 #include <lua.h>
+
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
 
 #define KK_VERSION "0.1.0"
 
@@ -177,6 +182,10 @@ void kk_files_register(lua_State *L);
 void kk_crypto_register(lua_State *L);
 /* Pure helpers: base64 and UUIDv4 strings. */
 void kk_helpers_register(lua_State *L);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 /* The module entry point, the only exported symbol. */
 int luaopen_klikit_core(lua_State *L);

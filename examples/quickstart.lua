@@ -36,8 +36,8 @@ if not count then
 end
 print(string.format("\nOrders created in %s: %d", month, count))
 
-local STATUS = { [1] = "placed", [2] = "accepted", [3] = "cancelled", [4] = "ready", [5] = "completed" }
-local TYPE = { [1] = "pickup", [2] = "delivery", [3] = "dine-in" }
+-- Reads carry integer codes; klikit.enums names them (5 is "delivered", 9 "picked_up").
+local STATUS, TYPE = klikit.enums.ORDER_STATUS, klikit.enums.ORDER_TYPES
 
 -- A failed walk raises an error naming its code, HTTP status and request_id; pcall hands
 -- back the error table (err.code, err.status, err.request_id ...).

@@ -1,9 +1,13 @@
+-- Install on Debian (README "Install"): `luarocks --lua-version 5.4 make` in a checkout,
+-- after telling LuaRocks once that Debian's lua-cjson package provides lua-cjson:
+--   luarocks --lua-version 5.4 config --scope user rocks_provided.lua-cjson 2.1.0-1
+-- `make check-rock` does exactly this, offline, into a temporary tree.
 rockspec_format = "3.0"
 package = "klikit"
 version = "0.1.0-1"
 source = {
   url = "git+https://github.com/klikit/klikit-lua.git",
-  tag = "v0.1.0",
+  tag = "v0.1.0", -- the tag of this version: v<version without the rockspec revision>
 }
 description = {
   summary = "Client for the klikit Partner API (restaurant orders, brands, branches, menus)",
@@ -12,14 +16,24 @@ description = {
     idiomatic Lua API: a client object, one method per endpoint, paginating iterators, and
     errors keyed by a stable code.
   ]],
+  homepage = "https://github.com/klikit/klikit-lua",
+  issues_url = "https://github.com/klikit/klikit-lua/issues",
   license = "MIT",
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson >= 2.1.0",
 }
+-- libcurl and OpenSSL's libcrypto (HMAC-SHA256 for webhook signatures). LuaRocks looks for
+-- libraries in <prefix>/lib, lib/<multiarch> (Debian: lib/x86_64-linux-gnu) and lib64, but
+-- for headers only in <prefix>/include, while Debian keeps curl/curl.h in
+-- /usr/include/x86_64-linux-gnu, where the compiler finds it by itself. So the libraries are
+-- what is checked. Elsewhere, point LuaRocks at them: CURL_DIR=/opt/curl (or CURL_INCDIR=,
+-- CURL_LIBDIR=; e.g. CURL_INCDIR="$(pkg-config --variable=includedir libcurl)"), and
+-- CRYPTO_DIR= (CRYPTO_INCDIR=, CRYPTO_LIBDIR=) for OpenSSL.
 external_dependencies = {
-  CURL = { header = "curl/curl.h" },
+  CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },
 }
 build = {
   type = "builtin",
@@ -31,8 +45,8 @@ build = {
         "csrc/kk_transfer.c", "csrc/kk_transport.c", "csrc/kk_url.c" },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl", "crypto" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)" },
     },
     ["klikit"] = "lua/klikit/init.lua",
     ["klikit.errors"] = "lua/klikit/errors.lua",
@@ -56,6 +70,7 @@ build = {
     ["klikit.http.prefetch"] = "lua/klikit/http/prefetch.lua",
     ["klikit.http.fields"] = "lua/klikit/http/fields.lua",
     ["klikit.day"] = "lua/klikit/day.lua",
+    ["klikit.types"] = "lua/klikit/types.lua",
     ["klikit.partner.client"] = "lua/klikit/partner/client.lua",
     ["klikit.partner.endpoints"] = "lua/klikit/partner/endpoints.lua",
     ["klikit.partner.orders"] = "lua/klikit/partner/orders.lua",
@@ -83,7 +98,10 @@ build = {
     ["klikit.klar.progress"] = "lua/klikit/klar/progress.lua",
   },
 }
+-- `luarocks test`: the suite under the Lua LuaRocks runs, against a local sandbox. It
+-- installs nothing (no apt-get): what `make deps` lists must be there already.
+-- `luarocks test -- spec/day_spec.lua` runs one spec.
 test = {
   type = "command",
-  command = "make test",
+  script = "spec/support/luarocks_test.lua",
 }

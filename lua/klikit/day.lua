@@ -22,6 +22,11 @@ end
 
 --- date: "YYYY-MM-DD", "today" or "yesterday"; utc_offset: "+07:00"; now: Unix seconds
 --- (default os.time()) -> from, to: RFC 3339 UTC strings. Raises request_invalid.
+---@param date string "YYYY-MM-DD", "today" or "yesterday"
+---@param utc_offset string "+07:00"
+---@param now? number Unix seconds
+---@return string from
+---@return string to
 function M.day(date, utc_offset, now)
   local offset = offset_seconds(utc_offset)
   local midnight

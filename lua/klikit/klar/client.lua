@@ -28,6 +28,8 @@ local KEYS = { token = true, version = true, base_url = true, batch_size = true 
 --- klar.new(opts): token (else KLAR_TOKEN), base_url (else KLAR_BASE_URL, else Klar's),
 --- version ("MM.YYYY", default 12.2022), batch_size (1..1000, default 250) and the session
 --- options of klikit.http.options. Bad options raise request_invalid.
+---@param opts? klikit.KlarOptions
+---@return klikit.KlarClient
 function M.new(opts)
   local settings
   opts, settings = options.client("klar.new", opts, KEYS)

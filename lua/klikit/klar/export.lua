@@ -238,6 +238,9 @@ local function run(c)
   return nil, rerr
 end
 
+---@param opts klikit.ExportOptions
+---@return klikit.ExportSummary? summary
+---@return klikit.Error? err
 function M.export(opts)
   local c = check(opts)
   -- one file, one lock, whatever name (symlink) it is reached by; the rename then

@@ -290,6 +290,10 @@ end
 
 --- order (a decoded klikit order), opts -> Klar order | nil, err (klar_unmappable, with
 --- err.order_id). Bad opts raise request_invalid.
+---@param order klikit.Order
+---@param opts? table
+---@return table? klar_order
+---@return klikit.Error? err
 function M.from_klikit(order, opts)
   local s = options.check(opts)
   if type(order) ~= "table" then

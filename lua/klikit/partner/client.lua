@@ -51,6 +51,8 @@ local KEYS = { partner_key = true, secret_key = true, base_url = true, env = tru
 --- klikit.new(opts): partner_key, secret_key (else KLIKIT_PARTNER_KEY / KLIKIT_SECRET_KEY),
 --- base_url or env = "dev" | "prod" (else KLIKIT_BASE_URL, else production), and the
 --- session options of klikit.http.options. Bad options raise request_invalid.
+---@param opts? klikit.Options
+---@return klikit.Client
 function M.new(opts)
   local settings
   opts, settings = options.client("klikit.new", opts, KEYS)

@@ -30,6 +30,11 @@ end
 --- true | nil, err (webhook_signature_invalid). The signature must be the 64 lowercase hex
 --- digits klikit sends; anything else is refused after the same work as a wrong one, so
 --- the time taken says nothing about the secret.
+---@param raw_body string
+---@param signature_hex string
+---@param secret string
+---@return true? ok
+---@return klikit.Error? err
 function M.verify(raw_body, signature_hex, secret)
   if type(raw_body) ~= "string" then invalid("klikit.webhook.verify: raw_body must be the body's bytes, a string") end
   check_secret(secret)
@@ -67,6 +72,11 @@ end
 --- headers (a table, names in any case), the raw body, the secret -> event | nil, err.
 --- err.code: webhook_headers_missing, webhook_signature_invalid, webhook_body_invalid,
 --- webhook_event_unknown (err.event then holds the verified event).
+---@param headers table<string, string|string[]>
+---@param raw_body string
+---@param secret string
+---@return klikit.WebhookEvent? event
+---@return klikit.Error? err
 function M.parse(headers, raw_body, secret)
   if type(headers) ~= "table" then invalid("klikit.webhook.parse: headers must be a table") end
   check_secret(secret)
@@ -102,6 +112,8 @@ function M.parse(headers, raw_body, secret)
 end
 
 --- The OpenResty receiver (see klikit.webhook.handler).
+---@param opts klikit.WebhookHandlerOptions
+---@return fun() handler
 function M.handler(opts)
   return require("klikit.webhook.handler").new(opts)
 end
