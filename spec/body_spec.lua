@@ -19,6 +19,15 @@ describe("klikit.body", function()
     assert.same({ s = "klikit-empty-array-x", t = "[]" }, cjson.decode(out))
   end)
 
+  it("writes object members in sorted order: the same fields give the same bytes", function()
+    local a, b = {}, {}
+    for i = 1, 50 do a["k" .. i] = { n = i, list = { i, "x" } } end
+    for i = 50, 1, -1 do b["k" .. i] = { list = { i, "x" }, n = i } end
+    assert.equal(json.encode(a), json.encode(b))
+    assert.equal('{"a":1,"b":[true,false],"c":{"d":null,"e":"f"}}',
+      json.encode { c = { e = "f", d = require("klikit").null }, b = { true, false }, a = 1 })
+  end)
+
   it("refuses what JSON cannot carry with request_invalid", function()
     for _, v in ipairs { { f = print }, { [1] = 1, [1000] = 2 }, { x = 0 / 0 } } do
       local ok, err = pcall(json.encode, v)
