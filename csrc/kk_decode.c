@@ -138,7 +138,7 @@ static void flush_elems(lua_State *L, int top, int n, int extra) {
 
 int kk_dec_object(kk_dec *d, const char *p, int keep_nulls) {
   lua_State *L = d->L;
-  int top = lua_gettop(L), n = 0, t = 0, gather;
+  int top = lua_gettop(L), n = 0, t = 0, gather, more;
   if (kk_dec_enter(d) || (gather = room(d, 2 * KK_PAIRS)) < 0) return -1;
   p = kk_ws(p);
   if (*p == '}') {
@@ -165,16 +165,9 @@ int kk_dec_object(kk_dec *d, const char *p, int keep_nulls) {
     }
     if (t) lua_rawset(L, t);
     else if (++n == KK_PAIRS) flush_pairs(L, top, n, n), t = top + 1;
-    p = kk_ws(p);
-    if (*p == ',') {
-      if (kk_dec_count(d)) return -1;
-      p = kk_ws(p + 1);
-    } else if (*p == '}') {
-      break;
-    } else {
-      return kk_dec_syntax(d, p, "comma or object end");
-    }
+    if ((more = kk_dec_next(d, &p, '}', "comma or object end")) <= 0) break;
   }
+  if (more < 0) return -1;
   if (!t) flush_pairs(L, top, n, 0);
   d->p = p + 1;
   d->depth--;
@@ -183,7 +176,7 @@ int kk_dec_object(kk_dec *d, const char *p, int keep_nulls) {
 
 static int build_array(kk_dec *d, const char *p) {
   lua_State *L = d->L;
-  int top = lua_gettop(L), n = 0, t = 0, gather;
+  int top = lua_gettop(L), n = 0, t = 0, gather, more;
   if (kk_dec_enter(d) || (gather = room(d, KK_ELEMS)) < 0) return -1;
   p = kk_ws(p);
   if (*p == ']') {
@@ -198,16 +191,10 @@ static int build_array(kk_dec *d, const char *p) {
     if (kk_dec_value(d)) return -1;
     if (t) lua_rawseti(L, t, ++n);
     else if (++n == KK_ELEMS) flush_elems(L, top, n, n), t = top + 1;
-    p = kk_ws(d->p);
-    if (*p == ',') {
-      if (kk_dec_count(d)) return -1;
-      p = kk_ws(p + 1);
-    } else if (*p == ']') {
-      break;
-    } else {
-      return kk_dec_syntax(d, p, "comma or array end");
-    }
+    p = d->p;
+    if ((more = kk_dec_next(d, &p, ']', "comma or array end")) <= 0) break;
   }
+  if (more < 0) return -1;
   if (!t) flush_elems(L, top, n, 0);
   d->p = p + 1;
   d->depth--;

@@ -118,6 +118,20 @@ static inline int kk_dec_count(kk_dec *d) {
   return 0;
 }
 
+/* After a member or an element at *pp: a ',' (another follows: 1, *pp past it), the
+ * closing `close` (0, *pp on it), else a syntax error (-1). */
+static inline int kk_dec_next(kk_dec *d, const char **pp, char close, const char *expect) {
+  const char *p = kk_ws(*pp);
+  if (*p == ',') {
+    if (kk_dec_count(d)) return -1;
+    *pp = kk_ws(p + 1);
+    return 1;
+  }
+  *pp = p;
+  if (*p == close) return 0;
+  return kk_dec_syntax(d, p, expect);
+}
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

@@ -73,15 +73,9 @@ static int proj_array(kk_dec *d, const kk_fields *f, int rows, int node, const c
       else rc = kk_dec_value(d);
       if (rc) return -1;
       lua_rawseti(L, -2, ++n);
-      p = kk_ws(d->p);
-      if (*p == ',') {
-        if (kk_dec_count(d)) return -1;
-        p = kk_ws(p + 1);
-      } else if (*p == ']') {
-        break;
-      } else {
-        return kk_dec_syntax(d, p, "comma or array end");
-      }
+      p = d->p;
+      if ((rc = kk_dec_next(d, &p, ']', "comma or array end")) < 0) return -1;
+      if (rc == 0) break;
     }
   }
   d->p = p + 1;
@@ -154,15 +148,8 @@ static int proj_object(kk_dec *d, const kk_fields *f, int kind, int node, const 
         }
         lua_rawset(L, -3);
       }
-      p = kk_ws(p);
-      if (*p == ',') {
-        if (kk_dec_count(d)) return -1;
-        p = kk_ws(p + 1);
-      } else if (*p == '}') {
-        break;
-      } else {
-        return kk_dec_syntax(d, p, "comma or object end");
-      }
+      if ((c = kk_dec_next(d, &p, '}', "comma or object end")) < 0) return -1;
+      if (c == 0) break;
     }
   }
   d->p = p + 1;

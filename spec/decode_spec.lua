@@ -31,13 +31,7 @@ local ORDER_FIELDS = {
 }
 
 -- Inputs ---------------------------------------------------------------------------------
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local function files_under(dir)
   local p = io.popen("find '" .. dir .. "' -type f 2>/dev/null | sort")

@@ -12,13 +12,7 @@ local FROM = "2025-11-01T00:00:00Z"
 local tmp
 local function path(name) return tmp .. "/" .. name end
 
-local function read_file(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.files").read
 
 local function export(state, extra)
   local opts = { source = sandbox.client { retry = { max_attempts = 4, base_delay = 0.01 } },

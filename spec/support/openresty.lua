@@ -5,18 +5,8 @@ local sandbox = require "support.sandbox"
 
 local M = {}
 
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local files = require "support.files"
+local sh, read = files.sh, files.read
 
 local tree -- the LuaJIT install, made once per run
 local function install()
