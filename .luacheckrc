@@ -4,6 +4,7 @@ files["spec"] = { std = "+busted" }
 files["sandbox/lua"] = { std = "luajit", globals = { "ngx" } }
 -- the library runs on Lua 5.1, 5.3, 5.4 and LuaJIT: only what all of them have
 files["lua"] = { std = "min" }
+files["bin/klikit"] = { std = "min" }
 -- inside nginx only: the cosocket transport, its selection, and the webhook receiver
 files["lua/klikit/transport"] = { std = "min", read_globals = { "ngx" } }
 files["lua/klikit/webhook"] = { std = "min", globals = { "ngx" } }

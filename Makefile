@@ -52,13 +52,13 @@ help:
 	@echo "make deps-dev   deps, and what the development checks add (clang, valgrind, cppcheck, luacheck, LDoc, LuaRocks)"
 	@echo "make test       build and run the busted suite against a local sandbox (walk specs on every Lua)"
 	@echo "make test-suite LUA_VERSION=5.1|5.3|5.4|jit   the whole suite under one Lua"
-	@echo "make test-every-lua LUA_VERSION=...   the walk, Klar, webhook and core specs under one Lua"
+	@echo "make test-every-lua LUA_VERSION=...   the walk, Klar, webhook, command-line and core specs under one Lua"
 	@echo "make test-parallel    the walk specs with every walk a parallel walk (2 and 8 slices)"
 	@echo "make test-openresty   the OpenResty group: klikit inside nginx through cosockets"
-	@echo "make test-long  the model-based walk spec over 2,000 more seeds"
-	@echo "make demo       build, start the sandbox, run examples/quickstart.lua and examples/export_to_klar.lua, stop it"
+	@echo "make test-long  the model-based walk spec over 2,000 more seeds; the command's RSS over 100,000 orders"
+	@echo "make demo       build, start the sandbox, run examples/quickstart.lua, examples/export_to_klar.lua and klikit (the command), stop it"
 	@echo "make sandbox    run the sandbox in the foreground (prints URL and credentials)"
-	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR"
+	@echo "make install PREFIX=DIR   LuaRocks-tree layout under DIR, the command DIR/bin/klikit, the sandbox in DIR/share/klikit"
 	@echo "make bench      klikit's walk beside libcurl+cjson and luasocket+cjson, as paired ratios (BENCH_QUICK=1: smoke run)"
 	@echo "make asan       the suite against an ASan+UBSan build of the C core"
 	@echo "make valgrind   the suite under valgrind (no leaks, no invalid accesses)"
@@ -69,6 +69,10 @@ help:
 	@echo "make doc        the LDoc reference of the public API into build/doc (any warning fails)"
 	@echo "make lint       luacheck"
 
+# The command (bin/klikit) gets a shebang for the Lua it was built for; it finds the tree
+# from its own location. The sandbox goes to share/klikit/sandbox (`klikit sandbox`).
+LUA_BIN      ?= $(shell command -v $(LUA) 2>/dev/null || echo /usr/bin/env $(LUA))
+SANDBOX_SRCS := sandbox/sandboxctl sandbox/nginx.conf.in $(wildcard sandbox/lua/klikit_sandbox/*.lua)
 install: $(MODULE)
 	@test -n "$(PREFIX)" || { echo "PREFIX is empty"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_ABI)/klikit
@@ -77,7 +81,14 @@ install: $(MODULE)
 	  dest=$(DESTDIR)$(PREFIX)/share/lua/$(LUA_ABI)/$${f#lua/}; \
 	  install -d "$$(dirname "$$dest")" && install -m 644 "$$f" "$$dest" || exit 1; \
 	done
-	@echo "installed klikit into $(DESTDIR)$(PREFIX)"
+	install -d $(DESTDIR)$(PREFIX)/bin
+	sed '1s|.*|#!$(LUA_BIN)|' bin/klikit > $(DESTDIR)$(PREFIX)/bin/klikit
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/klikit
+	@for f in $(SANDBOX_SRCS); do \
+	  dest=$(DESTDIR)$(PREFIX)/share/klikit/$$f; \
+	  install -d "$$(dirname "$$dest")" && install -m $$([ -x "$$f" ] && echo 755 || echo 644) "$$f" "$$dest" || exit 1; \
+	done
+	@echo "installed klikit into $(DESTDIR)$(PREFIX) (the command: $(DESTDIR)$(PREFIX)/bin/klikit)"
 
 # What the build, `make demo` and `make test` need (the sandbox is nginx + lua-nginx-module;
 # the suite runs under Lua 5.4, 5.1, 5.3 and LuaJIT; nm for the symbol spec; luasocket for
@@ -113,13 +124,14 @@ deps-dev: deps
 
 # Everything the suite prints is kept and searched for the test secrets afterwards. The
 # whole suite runs under Lua $(LUA_VERSION) and under LuaJIT (OpenResty's Lua); the walk,
-# Klar, webhook and core specs under Lua 5.1 and 5.3 too (busted's Debian package runs on
+# Klar, webhook, command-line and core specs under Lua 5.1 and 5.3 too (busted's Debian package runs on
 # each: `lua5.1 /usr/bin/busted`, `luajit /usr/bin/busted`); then the OpenResty group.
 # The last line sums all.
 EVERY_LUA_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
                    spec/klar_mapping_spec.lua spec/klar_client_spec.lua spec/klar_export_spec.lua \
                    spec/core_spec.lua spec/errors_spec.lua spec/client_spec.lua spec/webhook_spec.lua \
-                   spec/transport_curl_spec.lua spec/parallel_walk_spec.lua spec/multi_spec.lua
+                   spec/transport_curl_spec.lua spec/parallel_walk_spec.lua spec/multi_spec.lua \
+                   spec/cli_spec.lua spec/cli_commands_spec.lua spec/cli_output_spec.lua
 # The specs run again with every request through klikit.transport.ngx inside nginx.
 THROUGH_NGX_SPECS := spec/walks_spec.lua spec/walk_servers_spec.lua spec/walk_model_spec.lua \
                      spec/writes_spec.lua spec/retry_spec.lua spec/order_status_spec.lua spec/resume_spec.lua
@@ -130,7 +142,7 @@ TEST_LOGS     = $(BUILD)/test-output.log $(foreach v,$(FULL_LUAS),build/$(v)/tes
                 $(BUILD)/test-openresty.log
 test: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty $(BUSTED_ARGS) \
+	@set -o pipefail; KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty,long $(BUSTED_ARGS) \
 	  2>&1 | tee $(BUILD)/test-output.log || true
 	@for v in $(FULL_LUAS); do \
 	  $(MAKE) --no-print-directory LUA_VERSION=$$v build >/dev/null || exit 1; \
@@ -148,12 +160,12 @@ test: deps
 
 # The whole suite (but the OpenResty group) under Lua $(LUA_VERSION), without the rest of `make test`.
 test-suite: $(MODULE)
-	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty $(BUSTED_ARGS)
+	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --exclude-tags=openresty,long $(BUSTED_ARGS)
 
-# The walk, Klar, webhook and core specs alone, under Lua $(LUA_VERSION) (WALK_SEEDS: model
-# seeds, default 200).
+# The walk, Klar, webhook, command-line and core specs alone, under Lua $(LUA_VERSION)
+# (WALK_SEEDS: model seeds, default 200).
 test-every-lua: $(MODULE)
-	@echo "== walk, Klar, webhook and core specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
+	@echo "== walk, Klar, webhook, command-line and core specs under $$($(LUA) -e 'print(type(jit) == "table" and jit.version or _VERSION)')"
 	@KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) $(EVERY_LUA_SPECS)
 
 # The hostile-server, model-based and resume walk specs again, every walk a parallel walk
@@ -176,29 +188,40 @@ test-openresty: $(MODULE)
 	KLIKIT_BUILD=$(BUILD) KLIKIT_SPEC_TRANSPORT=ngx WALK_SEEDS=50 $(SPEC_RUN) $(THROUGH_NGX_SPECS) || failed=1; \
 	exit $$failed
 
-# The long run CI adds: the model-based walk spec over 2,000 more seeds.
+# The long run CI adds: the model-based walk spec over 2,000 more seeds, and the
+# command's peak RSS over 100,000 orders (specs tagged #long, which `make test` skips).
 test-long: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) WALK_SEED=201 WALK_SEEDS=2000 $(SPEC_RUN) spec/walk_model_spec.lua
+	KLIKIT_BUILD=$(BUILD) $(SPEC_RUN) --tags=long spec/cli_rss_spec.lua
 
 valgrind: deps-dev
 	@$(MAKE) --no-print-directory $(MODULE)
 	KLIKIT_BUILD=$(BUILD) KLIKIT_UNDER_VALGRIND=1 WALK_SEEDS=20 valgrind -q --error-exitcode=99 --leak-check=full \
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=spec/support/valgrind.supp \
-	  $(SPEC_RUN) --exclude-tags=rss,timing,openresty $(BUSTED_ARGS)
+	  $(SPEC_RUN) --exclude-tags=rss,timing,openresty,long $(BUSTED_ARGS)
 
 sandbox: deps
 	sandbox/sandboxctl run
 
 LUA_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
-# The quickstart, then the nightly Klar export of every sandbox order to the fake Klar.
+# The quickstart, then the nightly Klar export of every sandbox order to the fake Klar, then
+# the command-line tool, installed into a temporary tree: a month's totals by brand and
+# one day's orders.
+DEMO_TZ      ?= +07:00
 demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	@state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && \
+	$(MAKE) --no-print-directory install PREFIX="$$state/prefix" >/dev/null && \
 	$(LUA_ENV) sandbox/sandboxctl with sh -c '$(LUA) examples/quickstart.lua $(DEMO_MONTH) && \
 	  printf "\nExport to Klar (the sandbox'"'"'s fake Klar)\n" && \
-	  $(LUA) examples/export_to_klar.lua "$$0/klar.state" 2025-11-01' "$$state"
+	  $(LUA) examples/export_to_klar.lua "$$0/klar.state" 2025-11-01 && \
+	  printf "\n$$ klikit count --from $(DEMO_MONTH)-01 --to $(DEMO_MONTH)-08 --tz $(DEMO_TZ) --by brand --format table\n" && \
+	  "$$0/prefix/bin/klikit" count --from $(DEMO_MONTH)-01 --to $(DEMO_MONTH)-08 --tz $(DEMO_TZ) --by brand --format table && \
+	  printf "\n$$ klikit orders --day $(DEMO_MONTH)-15 --tz $(DEMO_TZ) --format table --fields id,created_at,status,brands.title,final_price\n" && \
+	  "$$0/prefix/bin/klikit" orders --day $(DEMO_MONTH)-15 --tz $(DEMO_TZ) --format table \
+	    --fields id,created_at,status,brands.title,final_price' "$$state"
 
 # bench/walk.lua (requests per walk against the sandbox), then bench/run.lua: klikit beside
 # libcurl+cjson and luasocket+cjson on a fast bench server, as paired ratios (README
@@ -220,7 +243,7 @@ asan: deps-dev
 	  -shared -o $(ASAN_BUILD)/klikit/core.so $(SRCS) $(LIBS)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  KLIKIT_BUILD=$(ASAN_BUILD) WALK_SEEDS=40 $(SPEC_RUN) --exclude-tags=subprocess,rss,openresty \
+	  KLIKIT_BUILD=$(ASAN_BUILD) WALK_SEEDS=40 $(SPEC_RUN) --exclude-tags=subprocess,rss,openresty,long \
 	  $(BUSTED_ARGS)
 
 # libFuzzer (clang) with ASan+UBSan over the C that reads outside input: envelope
@@ -293,7 +316,7 @@ check-symbols: $(MODULE)
 	echo "check-symbols: only luaopen_klikit_core is exported"
 
 lint: deps-dev
-	luacheck lua spec sandbox examples bench
+	luacheck lua spec sandbox examples bench bin/klikit
 
 # What a user does (README "Install"), offline and from a clean copy of the sources (the
 # work tree's files, without build/ and what .gitignore names): Debian's lua-cjson declared

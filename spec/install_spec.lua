@@ -36,6 +36,53 @@ describe("make install", function()
   end)
 end)
 
+describe("make install: the command", function()
+  local function run(cmd)
+    local p = assert(io.popen(cmd .. " 2>&1; echo \"exit=$?\""))
+    local out = p:read("*a")
+    p:close()
+    return out:match("^(.-)exit=(%d+)%s*$")
+  end
+
+  it("installs bin/klikit for the Lua it was built for; it finds its tree, and the sandbox #subprocess", function()
+    local prefix = os.tmpname()
+    os.remove(prefix)
+    local build = os.getenv("KLIKIT_BUILD") or "build/5.4"
+    local lua = require "support.interpreter"
+    local version = lua.command == "luajit" and "jit" or lua.abi
+    local ok = os.execute(string.format("make -s install PREFIX=%s BUILD=%s LUA_VERSION=%s >/dev/null 2>&1", prefix,
+      build, version))
+    assert.is_true(ok == true or ok == 0)
+    local f = assert(io.open(prefix .. "/bin/klikit", "rb"))
+    local shebang = f:read("*l")
+    f:close()
+    assert.truthy(shebang:find("^#!/%S*" .. lua.command:gsub("%.", "%%.") .. "$"), shebang)
+    -- from another directory, with nothing on the Lua paths
+    local out, code = run("cd / && env -i PATH=/usr/bin:/bin " .. prefix .. "/bin/klikit --version")
+    assert.equal("0", code, out)
+    assert.equal("klikit 0.1.0\n", out)
+    out, code = run("cd / && env -i PATH=/usr/bin:/bin " .. prefix .. "/bin/klikit sandbox start")
+    assert.equal("0", code, out)
+    local dir = assert(out:match("KLIKIT_SANDBOX_DIR=([^\n]+)"), out)
+    local base = assert(out:match("KLIKIT_BASE_URL=([^\n]+)"))
+    local brands
+    brands, code = run("cd / && env -i PATH=/usr/bin:/bin KLIKIT_PARTNER_KEY=pk_test_klikit "
+      .. "KLIKIT_SECRET_KEY=sk_test_s3cr3t_never_print_me KLIKIT_BASE_URL=" .. base .. " " .. prefix
+      .. "/bin/klikit brands --format csv --fields id")
+    local stopped = run("env -i PATH=/usr/bin:/bin KLIKIT_SANDBOX_DIR=" .. dir .. " " .. prefix
+      .. "/bin/klikit sandbox stop")
+    assert.equal("0", code, brands)
+    assert.truthy(brands:find("^id\r\n%d+\r\n"), brands)
+    assert.equal("", stopped)
+    -- a tree without the sandbox says so, with exit 2
+    os.execute("rm -rf '" .. prefix .. "/share/klikit'")
+    out, code = run("cd / && env -i PATH=/usr/bin:/bin " .. prefix .. "/bin/klikit sandbox start")
+    os.execute("rm -rf '" .. prefix .. "'")
+    assert.equal("2", code, out)
+    assert.truthy(out:find("the sandbox is not installed", 1, true), out)
+  end)
+end)
+
 describe("packaging and docs stay in sync with the code", function()
   local function read(path)
     local fh = assert(io.open(path, "rb"))
