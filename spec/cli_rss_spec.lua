@@ -42,7 +42,7 @@ end
 describe("klikit orders memory", function()
   after_each(function() sandbox.reset { data = true } end)
 
-  it("stays flat from 10,000 to 50,000 orders #rss #subprocess", function()
+  it("stays flat from 10,000 to 50,000 orders #rss #subprocess #long", function()
     check(10000, 50000)
   end)
 
