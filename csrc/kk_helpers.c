@@ -122,3 +122,21 @@ void kk_helpers_register(lua_State *L) {
   };
   kk_setfuncs(L, fns, 0);
 }
+
+void kk_class_register(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                       lua_CFunction tostring) {
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L);
+    kk_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__close");
+#endif
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+}

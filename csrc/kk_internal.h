@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <lua.h>
+#include <lauxlib.h>
 
 #if defined(__GNUC__)
 #pragma GCC visibility push(hidden)
@@ -182,6 +183,10 @@ void kk_files_register(lua_State *L);
 void kk_crypto_register(lua_State *L);
 /* Pure helpers: base64 and UUIDv4 strings. */
 void kk_helpers_register(lua_State *L);
+/* The metatable `name` of a closable object (the transport, the multi): `methods` as
+ * __index, `close` as __gc (and __close on 5.4), `tostring` as __tostring. */
+void kk_class_register(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                       lua_CFunction tostring);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

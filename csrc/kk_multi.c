@@ -249,19 +249,6 @@ void kk_multi_open(lua_State *L) {
       {"add", multi_add},         {"perform", multi_perform}, {"remove", multi_remove},
       {"pending", multi_pending}, {"close", multi_close},     {NULL, NULL},
   };
-  if (luaL_newmetatable(L, KK_MULTI_MT)) {
-    lua_newtable(L);
-    kk_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, multi_close);
-    lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, multi_close);
-    lua_setfield(L, -2, "__close");
-#endif
-    lua_pushcfunction(L, multi_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
+  kk_class_register(L, KK_MULTI_MT, methods, multi_close, multi_tostring);
   lua_pushcfunction(L, multi_new);
 }

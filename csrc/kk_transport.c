@@ -136,19 +136,6 @@ void kk_transport_open(lua_State *L) {
       {"close", transport_close},
       {NULL, NULL},
   };
-  if (luaL_newmetatable(L, KK_TRANSPORT_MT)) {
-    lua_newtable(L);
-    kk_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, transport_close);
-    lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, transport_close);
-    lua_setfield(L, -2, "__close");
-#endif
-    lua_pushcfunction(L, transport_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
+  kk_class_register(L, KK_TRANSPORT_MT, methods, transport_close, transport_tostring);
   lua_pushcfunction(L, transport_new);
 }
