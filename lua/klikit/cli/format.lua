@@ -35,4 +35,17 @@ function M.writer(ctx, format, fields, project)
   return output.writer(format, fields, ctx.out, { project = project })
 end
 
+--- The answer of a one-object call (`value, err`) as one row -> exit code; a failure is
+--- reported on stderr instead.
+function M.one(ctx, format, fields, project, value, err)
+  if value == nil then
+    fail.report(ctx, err)
+    return fail.exit_code(err)
+  end
+  local writer = M.writer(ctx, format, fields, project)
+  writer:row(value)
+  writer:finish()
+  return fail.OK
+end
+
 return M

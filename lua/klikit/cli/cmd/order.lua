@@ -1,6 +1,5 @@
 --- `klikit order ID`: one order.
 local env = require("klikit.cli.env")
-local fail = require("klikit.cli.fail")
 local format = require("klikit.cli.format")
 
 local cmd = {}
@@ -23,14 +22,7 @@ function cmd.run(ctx, args)
   local client = env.klikit(ctx)
   local order, err = client:order(args.positional[1])
   client:close()
-  if not order then
-    fail.report(ctx, err)
-    return fail.exit_code(err)
-  end
-  local writer = format.writer(ctx, fmt, fields, given)
-  writer:row(order)
-  writer:finish()
-  return fail.OK
+  return format.one(ctx, fmt, fields, given, order, err)
 end
 
 return cmd

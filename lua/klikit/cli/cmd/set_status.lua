@@ -1,6 +1,5 @@
 --- `klikit set-status ID STATUS [--reason CODE]`: moves an order along its state machine.
 local env = require("klikit.cli.env")
-local fail = require("klikit.cli.fail")
 local format = require("klikit.cli.format")
 
 local cmd = {}
@@ -38,14 +37,7 @@ function cmd.run(ctx, args)
     { status = args.positional[2], reason_code = args.reason },
     args.idempotency_key and { idempotency_key = args.idempotency_key } or nil)
   client:close()
-  if not res then
-    fail.report(ctx, err)
-    return fail.exit_code(err)
-  end
-  local writer = format.writer(ctx, fmt, fields, given)
-  writer:row(res)
-  writer:finish()
-  return fail.OK
+  return format.one(ctx, fmt, fields, given, res, err)
 end
 
 return cmd
