@@ -2,12 +2,7 @@
 -- the LuaLS annotations (lua/klikit/types.lua) and the README describe every client method,
 -- every option of klikit.new and every error code; the examples are listed; the version is
 -- one across the C core, the rockspec, its tag and the changelog.
-local function read(path)
-  local fh = assert(io.open(path, "rb"))
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
+local function read(path) return assert(require("support.files").read(path), "cannot read " .. path) end
 
 local function plain(s) return (s:gsub("%p", "%%%0")) end
 

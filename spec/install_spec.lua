@@ -84,12 +84,7 @@ describe("make install: the command", function()
 end)
 
 describe("packaging and docs stay in sync with the code", function()
-  local function read(path)
-    local fh = assert(io.open(path, "rb"))
-    local s = fh:read("*a")
-    fh:close()
-    return s
-  end
+  local function read(path) return assert(require("support.files").read(path), "cannot read " .. path) end
 
   local function list(cmd)
     local out = {}
