@@ -42,7 +42,7 @@ end
 function M.new(head, k, new_runner)
   local self = setmetatable({ head = head, k = k, new_runner = new_runner, runner = new_runner(),
     projection = head.projection,
-    tally = head.tally, ci = 1, gen = 0, slices = { new_slice(head) } }, Walk)
+    tally = head.tally, ci = 1, gen = 0, rows = 0, slices = { new_slice(head) } }, Walk)
   self.last_state = self.slices[1].first
   return self
 end
@@ -71,7 +71,10 @@ end
 -- Slice s gives the older part of its range away, cut into n parts of equal time.
 function Walk:split(s, n)
   local w = s.walk
-  if not time_left(w) then return end
+  -- slices stay within what the rows seen so far justify: a server whose total is inflated
+  -- cannot make the walk cut its range into ever more parts (each costs a request)
+  n = math.min(n, 2 * self.k + 4 * math.ceil(self.rows / w.ctx.size) - #self.slices)
+  if n < 1 or not time_left(w) then return end
   local top = w.upper - M.MARGIN
   local bottom = w.windows[#w.windows].from
   n = math.min(n, math.floor((top - bottom) / M.MIN_SECONDS) - 1) -- parts of whole seconds, a few wide
@@ -114,7 +117,8 @@ end
 function Walk:plan(s)
   local w = s.walk
   local all, here = time_left(w), w.upper and w.window.from and w.upper - w.window.from
-  if not w.left or not all or not here or here <= 0 then return end
+  -- only a full page shows rows below it; data.total alone (which may lie) never does
+  if not w.left or not w.last_full or not all or not here or here <= 0 then return end
   -- data.total counts the rows of the current window only: the windows below are
   -- assumed as dense
   local size = w.ctx.size
@@ -164,6 +168,7 @@ function Walk:run(s, gen)
           local id = page_mod.id(item)
           if id == nil or not s.skip[id] then kept[#kept + 1] = item end
         end
+        self.rows = self.rows + #items
         if not done and not s.walk.span then self:plan(s) end
         s.tail = s.tail + 1
         s.queue[s.tail] = { items = kept, state = s.walk:state() }

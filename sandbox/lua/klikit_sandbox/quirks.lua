@@ -10,7 +10,8 @@
 --   rounding    how a sub-second creation time is printed without fraction:
 --               "floor" (default) | "round" | "ceil"
 --   missing     0..1: share of rows (fixed per order) whose created_at is absent, null or garbage
---   total       "exact" (default) | "lag" (2 fewer) | "absent" | "inflate" (2 more)
+--   total       "exact" (default) | "lag" (2 fewer) | "absent" | "inflate" (2 more) |
+--               "huge" (a million more: a total that lies wildly)
 --   max_size    serve at most this many rows per page ...
 --   echo_size   ... and say so in data.size (default true; false echoes the size asked for)
 --   past_end    "empty" (default) | "last_page" (a page past the end repeats the last one)
@@ -32,7 +33,7 @@ local CHOICES = {
   ties = { id = true, random = true, updated = true }, order = { desc = true, asc = true },
   time_format = { z = true, fraction = true, offset = true, nozone = true, mixed = true, some_nozone = true },
   rounding = { floor = true, round = true, ceil = true },
-  total = { exact = true, lag = true, absent = true, inflate = true },
+  total = { exact = true, lag = true, absent = true, inflate = true, huge = true },
   past_end = { empty = true, last_page = true },
   id_format = { number = true, string = true, flap = true },
   list_key = { orders = true, results = true, bare = true },
@@ -170,6 +171,7 @@ function M.total(n)
   if q.total == "absent" then return nil end
   if q.total == "lag" then return math.max(0, n - 2) end
   if q.total == "inflate" then return n + 2 end
+  if q.total == "huge" then return n + 1000000 end
   return n
 end
 
