@@ -14,7 +14,9 @@
 -- part that turns out busier gives away in turn after its first page. Each part's last
 -- page is mostly short, so a walk costs about K x m / 2 requests more than one slice.
 -- Rows whose time could not be read may lie anywhere: every part made from a slice skips
--- the ones that slice saw. A server without data.total is walked as one slice.
+-- the ones that slice saw. A server without data.total is walked as one slice. A slice
+-- splits only after a full page, and slices never outnumber 2K + 4 x (rows seen / size):
+-- a total that lies cannot make the walk cut its range without end.
 --
 -- Every slice shares the session (one rate limiter, one Retry-After pause) and what the
 -- walk learned of the server (page size clamps, the fullest page). A failure in any slice

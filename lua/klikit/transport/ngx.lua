@@ -92,11 +92,20 @@ local function open(self, target, deadline, connect_timeout, trace)
   note(fresh and "Connected" or ("Re-using a pooled connection (used " .. sock:getreusedtimes() .. " times)"))
   if target.scheme == "https" and fresh then
     local sni = not target.host:find("^[%d%.]+$") and not target.host:find(":", 1, true) and target.host or nil
-    ok, err = sock:sslhandshake(nil, sni, self.verify)
+    -- lua-resty-core (Debian's) raises "assertion failed!" instead of returning nil, err
+    -- when a handshake that had to wait for the server fails; the failure it hides is
+    -- the certificate's when verification is on (seen: an unknown CA)
+    local called, raised
+    called, ok, err = pcall(sock.sslhandshake, sock, nil, sni, self.verify)
+    if not called then
+      raised, ok = tostring(ok), nil
+      err = "the handshake failed (lua-resty-core raised " .. raised .. ")"
+    end
     if not ok then
       sock:close()
       note("TLS handshake failed: " .. tostring(err))
-      return nil, code_of(err), "TLS handshake with " .. target.host .. ": " .. err
+      local code = raised and (self.verify and "tls_verify_failed" or "network_error") or code_of(err)
+      return nil, code, "TLS handshake with " .. target.host .. ": " .. err
     end
     note("TLS handshake done (certificate " .. (self.verify and "verified" or "NOT verified") .. ")")
   end
